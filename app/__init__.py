@@ -1,0 +1,3 @@
+"""Kintsugi: a self-hosted GitHub App that heals Python repositories."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,277 @@
+"""The SQL event store (SQLite file or PostgreSQL) over SQLAlchemy's async engine."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.events.model import Event, EventMetadata
+from app.events.store import (
+    ANY_VERSION,
+    ConcurrencyError,
+    DuplicateEventError,
+    OutboxEntry,
+    OutboxStatus,
+)
+from app.events.tables import CheckpointRecord, EventRecord, OutboxRecord
+
+EVENTS = EventRecord.__table__  # type: ignore[attr-defined]
+OUTBOX = OutboxRecord.__table__  # type: ignore[attr-defined]
+CHECKPOINTS = CheckpointRecord.__table__  # type: ignore[attr-defined]
+
+# Every append takes this transaction-scoped lock on PostgreSQL, so positions are handed out
+# in commit order and a reader that follows `position > checkpoint` never skips an event that
+# commits late. The number is arbitrary but fixed ("kintsugi" in ASCII, truncated).
+APPEND_LOCK_KEY = 0x6B696E747375
+
+
+class SqlEventStore:
+    """Events, outbox rows and checkpoints in one database, appended with optimistic locking."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._is_postgres = engine.dialect.name == "postgresql"
+        # SQLite allows one writer at a time anyway; queueing in-process avoids busy retries.
+        self._local_lock = asyncio.Lock()
+
+    async def append(
+        self,
+        stream: str,
+        events: Event | Sequence[Event],
+        *,
+        expected_version: int | None = ANY_VERSION,
+        outbox: bool = False,
+    ) -> list[Event]:
+        batch = [events] if isinstance(events, Event) else list(events)
+        if self._is_postgres:
+            return await self._append(stream, batch, expected_version, outbox)
+        async with self._local_lock:
+            return await self._append(stream, batch, expected_version, outbox)
+
+    async def _append(
+        self, stream: str, batch: list[Event], expected: int | None, outbox: bool
+    ) -> list[Event]:
+        try:
+            async with self.engine.begin() as conn:
+                if self._is_postgres:
+                    await conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
+                    )
+                await self._refuse_duplicates(conn, batch)
+                current = await self._stream_version(conn, stream)
+                if expected is not None and expected != current:
+                    raise ConcurrencyError(stream, expected, current)
+                return [
+                    await self._insert(conn, stream, current + offset, event, outbox)
+                    for offset, event in enumerate(batch, start=1)
+                ]
+        except IntegrityError as error:
+            # Only reachable when a writer bypasses the lock (another process on SQLite):
+            # the unique constraints are the backstop, so say which rule was broken.
+            for event in batch:
+                if event.idempotency_key:
+                    existing = await self.find_by_idempotency_key(event.idempotency_key)
+                    if existing is not None:
+                        raise DuplicateEventError(event.idempotency_key, existing) from error
+            actual = await self._current_version(stream)
+            raise ConcurrencyError(stream, expected or 0, actual) from error
+
+    async def _refuse_duplicates(self, conn: AsyncConnection, batch: list[Event]) -> None:
+        keys = [e.idempotency_key for e in batch if e.idempotency_key]
+        if not keys:
+            return
+        row = (
+            await conn.execute(select(EVENTS).where(EVENTS.c.idempotency_key.in_(keys)).limit(1))
+        ).first()
+        if row is not None:
+            raise DuplicateEventError(row.idempotency_key, _to_event(row))
+
+    async def _stream_version(self, conn: AsyncConnection, stream: str) -> int:
+        query = select(func.max(EVENTS.c.stream_version)).where(EVENTS.c.stream == stream)
+        return int((await conn.execute(query)).scalar() or 0)
+
+    async def _current_version(self, stream: str) -> int:
+        async with self.engine.connect() as conn:
+            return await self._stream_version(conn, stream)
+
+    async def _insert(
+        self, conn: AsyncConnection, stream: str, version: int, event: Event, outbox: bool
+    ) -> Event:
+        position = (
+            await conn.execute(
+                insert(EVENTS)
+                .values(
+                    id=event.id,
+                    type=event.type,
+                    source=event.source,
+                    stream=stream,
+                    stream_version=version,
+                    payload=event.payload,
+                    metadata=event.metadata.model_dump(mode="json", exclude_none=True),
+                    idempotency_key=event.idempotency_key,
+                    occurred_at=event.occurred_at,
+                )
+                .returning(EVENTS.c.position)
+            )
+        ).scalar_one()
+        if outbox:
+            await conn.execute(
+                insert(OUTBOX).values(
+                    event_id=event.id,
+                    position=position,
+                    event_type=event.type,
+                    status=OutboxStatus.PENDING.value,
+                    attempts=0,
+                    updated_at=datetime.now(UTC),
+                )
+            )
+        return event.model_copy(
+            update={"stream": stream, "stream_version": version, "position": position}
+        )
+
+    async def get(self, event_id: uuid.UUID) -> Event | None:
+        return await self._one(select(EVENTS).where(EVENTS.c.id == event_id))
+
+    async def find_by_idempotency_key(self, key: str) -> Event | None:
+        return await self._one(select(EVENTS).where(EVENTS.c.idempotency_key == key))
+
+    async def read_stream(self, stream: str, *, from_version: int = 1) -> list[Event]:
+        query = (
+            select(EVENTS)
+            .where(EVENTS.c.stream == stream, EVENTS.c.stream_version >= from_version)
+            .order_by(EVENTS.c.stream_version)
+        )
+        return await self._many(query)
+
+    async def read_all(
+        self, *, after: int = 0, limit: int = 1000, types: Sequence[str] | None = None
+    ) -> list[Event]:
+        query = select(EVENTS).where(EVENTS.c.position > after)
+        if types:
+            query = query.where(EVENTS.c.type.in_(list(types)))
+        return await self._many(query.order_by(EVENTS.c.position).limit(limit))
+
+    async def count(self, *, types: Sequence[str] | None = None) -> int:
+        query = select(func.count()).select_from(EVENTS)
+        if types:
+            query = query.where(EVENTS.c.type.in_(list(types)))
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def last_position(self) -> int:
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(select(func.max(EVENTS.c.position)))).scalar() or 0)
+
+    async def load_checkpoint(self, subscriber: str) -> int:
+        query = select(CHECKPOINTS.c.position).where(CHECKPOINTS.c.subscriber == subscriber)
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(query)).scalar() or 0)
+
+    async def save_checkpoint(self, subscriber: str, position: int) -> None:
+        async with self.engine.begin() as conn:
+            changed = await conn.execute(
+                update(CHECKPOINTS)
+                .where(CHECKPOINTS.c.subscriber == subscriber)
+                .values(position=position)
+            )
+            if changed.rowcount == 0:
+                await conn.execute(
+                    insert(CHECKPOINTS).values(subscriber=subscriber, position=position)
+                )
+
+    async def outbox_pending(self, *, limit: int = 100) -> list[OutboxEntry]:
+        return await self.outbox_list(OutboxStatus.PENDING, limit=limit)
+
+    async def outbox_get(self, event_id: uuid.UUID) -> OutboxEntry | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(OUTBOX).where(OUTBOX.c.event_id == event_id))).first()
+        return None if row is None else _to_outbox(row)
+
+    async def outbox_mark(
+        self,
+        event_id: uuid.UUID,
+        status: OutboxStatus,
+        *,
+        error: str | None = None,
+        attempts: int | None = None,
+        only_if: OutboxStatus | None = None,
+    ) -> bool:
+        values: dict[str, Any] = {
+            "status": status.value,
+            "last_error": error,
+            "updated_at": datetime.now(UTC),
+        }
+        if attempts is not None:
+            values["attempts"] = attempts
+        statement = update(OUTBOX).where(OUTBOX.c.event_id == event_id)
+        if only_if is not None:
+            statement = statement.where(OUTBOX.c.status == only_if.value)
+        async with self.engine.begin() as conn:
+            changed = await conn.execute(statement.values(**values))
+        return bool(changed.rowcount)
+
+    async def outbox_list(
+        self,
+        status: OutboxStatus,
+        *,
+        limit: int = 100,
+        updated_before: datetime | None = None,
+    ) -> list[OutboxEntry]:
+        query = select(OUTBOX).where(OUTBOX.c.status == status.value)
+        if updated_before is not None:
+            query = query.where(OUTBOX.c.updated_at < updated_before)
+        query = query.order_by(OUTBOX.c.position).limit(limit)
+        async with self.engine.connect() as conn:
+            return [_to_outbox(row) for row in await conn.execute(query)]
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def _one(self, query: Any) -> Event | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _to_event(row)
+
+    async def _many(self, query: Any) -> list[Event]:
+        async with self.engine.connect() as conn:
+            return [_to_event(row) for row in await conn.execute(query)]
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without a zone; they were written in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _to_event(row: Row[Any]) -> Event:
+    return Event(
+        id=row.id,
+        type=row.type,
+        source=row.source,
+        stream=row.stream,
+        stream_version=row.stream_version,
+        position=row.position,
+        payload=row.payload,
+        metadata=EventMetadata.model_validate(row.metadata),
+        idempotency_key=row.idempotency_key,
+        occurred_at=_aware(row.occurred_at),
+    )
+
+
+def _to_outbox(row: Row[Any]) -> OutboxEntry:
+    return OutboxEntry(
+        event_id=row.event_id,
+        position=row.position,
+        event_type=row.event_type,
+        status=OutboxStatus(row.status),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        updated_at=_aware(row.updated_at),
+    )

@@ -1,0 +1,92 @@
+"""Settings, read once from the environment (and `.env`) through `get_settings()`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.errors import ConfigurationError
+
+DEFAULT_DATA_DIR = Path(".kintsugi")
+
+
+class Settings(BaseSettings):
+    """Every setting Kintsugi reads; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "production"
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = None
+    redis_url: str | None = None
+    github_webhook_secret: SecretStr | None = None
+    sentry_webhook_secret: SecretStr | None = None
+    max_webhook_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    job_max_tries: int = Field(default=5, ge=1)
+    job_timeout_seconds: float = Field(default=300.0, gt=0)
+    job_retry_base_seconds: float = Field(default=1.0, ge=0)
+    worker_poll_seconds: float = Field(default=0.005, gt=0)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    log_level: str = "INFO"
+    log_json: bool = True
+    sandbox_allow_degraded: bool = True
+
+    @field_validator("github_webhook_secret", "sentry_webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_missing(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL: the configured database, or the embedded SQLite file."""
+        if not self.database_url:
+            return f"sqlite+aiosqlite:///{self.data_dir / 'kintsugi.db'}"
+        return async_database_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def require_webhook_secrets(self) -> tuple[bytes, bytes]:
+        """Both webhook secrets, or a clear error: never serve unsigned webhooks."""
+        missing = [
+            name
+            for name, value in (
+                ("GITHUB_WEBHOOK_SECRET", self.github_webhook_secret),
+                ("SENTRY_WEBHOOK_SECRET", self.sentry_webhook_secret),
+            )
+            if value is None or not value.get_secret_value()
+        ]
+        if missing:
+            raise ConfigurationError(
+                f"{' and '.join(missing)} must be set: Kintsugi refuses to accept webhooks it "
+                "cannot verify. Set them in the environment or in .env (see .env.example)."
+            )
+        assert self.github_webhook_secret is not None
+        assert self.sentry_webhook_secret is not None
+        return (
+            self.github_webhook_secret.get_secret_value().encode(),
+            self.sentry_webhook_secret.get_secret_value().encode(),
+        )
+
+
+def async_database_url(url: str) -> str:
+    """Map the usual `postgresql://` and `sqlite://` spellings onto the async drivers."""
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg2://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
