@@ -1,0 +1,90 @@
+"""The unprivileged uids sandboxed code runs as when the host is root, and their cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+# Unassigned uids. RLIMIT_NPROC counts processes per real uid and root is exempt from it, so
+# each concurrent sandbox runs as a uid of its own, and that uid's processes are exactly the
+# sandbox's processes.
+SANDBOX_UID_BASE = 70_000
+SANDBOX_UID_COUNT = 4_096
+
+_REAP_PATIENCE_SECONDS = 0.2
+_REAP_DEADLINE_SECONDS = 5.0
+
+
+class UidPool:
+    """Hands out sandbox uids so that concurrent sandboxes never share a process budget."""
+
+    def __init__(self, base: int = SANDBOX_UID_BASE, count: int = SANDBOX_UID_COUNT) -> None:
+        self._base = base
+        self._count = count
+        self._in_use: set[int] = set()
+        self._lock = threading.Lock()
+        # Start at an offset derived from the pid so separate worker processes rarely collide.
+        self._next = os.getpid() % count
+
+    def acquire(self) -> int:
+        with self._lock:
+            for step in range(self._count):
+                slot = (self._next + step) % self._count
+                if slot not in self._in_use:
+                    self._in_use.add(slot)
+                    self._next = slot + 1
+                    return self._base + slot
+        raise RuntimeError("every sandbox uid is in use")
+
+    def release(self, uid: int) -> None:
+        with self._lock:
+            self._in_use.discard(uid - self._base)
+
+
+def processes_of(uid: int) -> list[int]:
+    """Pids of the live processes whose owner is `uid`."""
+    found: list[int] = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    found.append(int(entry))
+            except FileNotFoundError:
+                continue
+    return found
+
+
+async def reap_uid(uid: int, setpriv: str) -> None:
+    """Return only once no process of `uid` is left, killing stragglers as that uid."""
+    started = time.monotonic()
+    killed = False
+    while processes_of(uid):
+        waited = time.monotonic() - started
+        if waited > _REAP_DEADLINE_SECONDS:
+            log.error("sandbox processes survived their run", extra={"sandbox_uid": uid})
+            return
+        if waited > _REAP_PATIENCE_SECONDS and not killed:
+            # kill(-1) as the uid itself reaches every process it owns, whichever namespace.
+            await asyncio.to_thread(
+                subprocess.run,
+                [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "kill", "-9", "-1"],
+                capture_output=True,
+                check=False,
+            )
+            killed = True
+        # Usually the kernel is still tearing the pid namespace down: give it a moment.
+        await asyncio.sleep(0.005)
+
+
+def chown_tree(root: os.PathLike[str] | str, uid: int, gid: int) -> None:
+    """Give a directory tree to `uid`, never following symlinks out of it."""
+    os.lchown(root, uid, gid)
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in (*dirnames, *filenames):
+            os.lchown(os.path.join(dirpath, name), uid, gid)
