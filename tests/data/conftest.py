@@ -103,7 +103,8 @@ async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
     if request.param == "memory":
         yield InProcessCache()
         return
-    client: Redis = request.getfixturevalue("redis_client")
+    client = Redis.from_url(require_service("TEST_REDIS_URL"))
     prefix: str = request.getfixturevalue("redis_prefix")
     yield RedisCache(client, prefix=prefix)
     await delete_prefixed(client, prefix)
+    await client.aclose()
