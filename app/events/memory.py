@@ -134,6 +134,19 @@ class InMemoryEventStore:
         )
         return True
 
+    async def outbox_revive(self, event_id: uuid.UUID) -> bool:
+        entry = self._outbox.get(event_id)
+        if entry is None or entry.status is not OutboxStatus.DEAD:
+            return False
+        self._outbox[event_id] = replace(
+            entry,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            rounds=entry.rounds + 1,
+            updated_at=datetime.now(UTC),
+        )
+        return True
+
     async def outbox_list(
         self,
         status: OutboxStatus,

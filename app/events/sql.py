@@ -130,6 +130,7 @@ class SqlEventStore:
                     event_type=event.type,
                     status=OutboxStatus.PENDING.value,
                     attempts=0,
+                    rounds=0,
                     updated_at=datetime.now(UTC),
                 )
             )
@@ -218,6 +219,21 @@ class SqlEventStore:
             changed = await conn.execute(statement.values(**values))
         return bool(changed.rowcount)
 
+    async def outbox_revive(self, event_id: uuid.UUID) -> bool:
+        statement = (
+            update(OUTBOX)
+            .where(OUTBOX.c.event_id == event_id, OUTBOX.c.status == OutboxStatus.DEAD.value)
+            .values(
+                status=OutboxStatus.PENDING.value,
+                attempts=0,
+                rounds=OUTBOX.c.rounds + 1,
+                updated_at=datetime.now(UTC),
+            )
+        )
+        async with self.engine.begin() as conn:
+            changed = await conn.execute(statement)
+        return bool(changed.rowcount)
+
     async def outbox_list(
         self,
         status: OutboxStatus,
@@ -274,4 +290,5 @@ def _to_outbox(row: Row[Any]) -> OutboxEntry:
         attempts=row.attempts,
         last_error=row.last_error,
         updated_at=_aware(row.updated_at),
+        rounds=row.rounds,
     )

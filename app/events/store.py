@@ -53,6 +53,12 @@ class OutboxEntry:
     attempts: int
     last_error: str | None
     updated_at: datetime
+    rounds: int = 0
+
+    @property
+    def job_id(self) -> str:
+        """The queue's de-duplication key: one job per event per round of retries."""
+        return str(self.event_id) if self.rounds == 0 else f"{self.event_id}:r{self.rounds}"
 
 
 class EventStore(Protocol):
@@ -105,6 +111,10 @@ class EventStore(Protocol):
         only_if: OutboxStatus | None = None,
     ) -> bool:
         """Set the entry's status (only when it is `only_if`, if given); True if it changed."""
+        ...
+
+    async def outbox_revive(self, event_id: uuid.UUID) -> bool:
+        """Give a dead-lettered event a new round: pending again, attempts from zero."""
         ...
 
     async def outbox_list(

@@ -41,6 +41,7 @@ class OutboxRecord(SQLModel, table=True):
     event_type: str = Field(max_length=200)
     status: str = Field(index=True, max_length=20)
     attempts: int = 0
+    rounds: int = 0
     last_error: str | None = None
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 

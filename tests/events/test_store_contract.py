@@ -165,3 +165,21 @@ async def test_outbox_list_filters_entries_updated_before_a_moment(store: EventS
 
     assert before == []
     assert [e.event_id for e in after] == [old.id]
+
+
+async def test_reviving_a_dead_letter_starts_a_new_round_with_a_new_job_id(
+    store: EventStore,
+) -> None:
+    (event,) = await store.append("s", make(), outbox=True)
+    first = await store.outbox_get(event.id)
+    assert first is not None
+    assert not await store.outbox_revive(event.id)  # only dead letters can be revived
+    await store.outbox_mark(event.id, OutboxStatus.DEAD, error="boom", attempts=5)
+
+    assert await store.outbox_revive(event.id)
+
+    revived = await store.outbox_get(event.id)
+    assert revived is not None
+    assert (revived.status, revived.attempts, revived.rounds) == (OutboxStatus.PENDING, 0, 1)
+    assert revived.job_id != first.job_id
+    assert first.job_id == str(event.id)

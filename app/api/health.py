@@ -1,0 +1,44 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from app.api.deps import ServicesDep
+from app.observability import OUTBOX_PENDING, QUEUE_DEPTH
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up and serving requests."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(services: ServicesDep) -> JSONResponse:
+    """The database and the queue answer; 503 names what does not."""
+    checks: dict[str, str] = {}
+    try:
+        async with services.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:
+        checks["database"] = f"unreachable: {type(error).__name__}"
+    checks["queue"] = "ok" if await services.queue.ping() else "unreachable"
+    ready = all(value == "ok" for value in checks.values())
+    body = {"status": "ready" if ready else "not ready", "queue_backend": services.queue_kind, **checks}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+@router.get("/metrics")
+async def metrics(services: ServicesDep) -> Response:
+    depth = await services.queue_depth()
+    if depth is not None:
+        QUEUE_DEPTH.set(depth)
+    OUTBOX_PENDING.set(len(await services.store.outbox_pending(limit=10_000)))
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,1 @@
+"""Turning signed webhook deliveries into stored events."""

@@ -1,0 +1,39 @@
+"""The FastAPI application: routes, and the services its lifespan owns."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.api import health, webhooks
+from app.api.deps import WebhookSecrets
+from app.services import Services, open_services
+from app.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """The app for `settings`. Refuses to build without webhook secrets. Given `services`, the
+    caller owns them; otherwise the lifespan opens and closes its own."""
+    settings = settings or get_settings()
+    github_secret, sentry_secret = settings.require_webhook_secrets()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = services is None
+        app.state.services = services or await open_services(settings)
+        try:
+            yield
+        finally:
+            if own:
+                await app.state.services.close()
+
+    app = FastAPI(title="Kintsugi", version=__version__, lifespan=lifespan)
+    if services is not None:
+        app.state.services = services
+    app.state.secrets = WebhookSecrets(github=github_secret, sentry=sentry_secret)
+    app.include_router(webhooks.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,89 @@
+"""The long-lived resources of one process (engine, store, queue, relay), built and closed
+together by the server's lifespan, the worker and the CLI."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.database import create_engine, ensure_schema
+from app.events.sql import SqlEventStore
+from app.events.store import EventStore
+from app.settings import Settings
+from workers.handlers import default_router
+from workers.jobs import EventJob, Router
+from workers.queue import ArqQueue, InProcessQueue, JobQueue
+from workers.relay import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    store: EventStore
+    queue: JobQueue
+    relay: OutboxRelay
+    router: Router
+
+    @property
+    def queue_kind(self) -> str:
+        return "arq" if isinstance(self.queue, ArqQueue) else "in-process"
+
+    async def queue_depth(self) -> int | None:
+        try:
+            if isinstance(self.queue, ArqQueue):
+                return await self.queue.depth()
+            if isinstance(self.queue, InProcessQueue):
+                return self.queue.depth()
+        except Exception:
+            return None
+        return None
+
+    async def close(self) -> None:
+        await self.relay.stop()
+        await self.queue.close()
+        await self.store.close()
+
+
+def event_job(settings: Settings, store: EventStore, router: Router) -> EventJob:
+    return EventJob(
+        store,
+        router,
+        max_tries=settings.job_max_tries,
+        timeout_seconds=settings.job_timeout_seconds,
+        retry_base_seconds=settings.job_retry_base_seconds,
+    )
+
+
+async def open_services(
+    settings: Settings, *, router: Router | None = None, **relay_options: Any
+) -> Services:
+    """Connect to the database (migrating the embedded SQLite file), pick the queue, start the
+    relay. With `REDIS_URL` unset, jobs run in this process."""
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await ensure_schema(engine, auto_migrate=settings.is_sqlite)
+    except Exception:
+        await engine.dispose()
+        raise
+    store = SqlEventStore(engine)
+    router = router or default_router()
+    queue: JobQueue
+    if settings.redis_url:
+        queue = ArqQueue(settings.redis_url)
+    else:
+        in_process = InProcessQueue(event_job(settings, store, router))
+        await in_process.start()
+        queue = in_process
+    relay = OutboxRelay(store, queue, poll_seconds=settings.outbox_poll_seconds, **relay_options)
+    await relay.start()
+    log.info(
+        "services ready",
+        extra={"database": engine.dialect.name, "queue": "arq" if settings.redis_url else "in-process"},
+    )
+    return Services(settings, engine, store, queue, relay, router)

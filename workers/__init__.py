@@ -1,0 +1,1 @@
+"""Workers: job functions that act on stored events, on arq or in-process."""

@@ -1,0 +1,112 @@
+"""The one job every queue runs: load a stored event, hand it to its handlers, record the
+outcome in the outbox. Shared by the arq worker and the in-process runner."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.errors import PermanentError
+from app.events.model import Event, EventType
+from app.events.store import EventStore, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+EventHandlerFunction = Callable[[Event], Awaitable[None]]
+
+
+class Router:
+    """Which handlers act on which event types. Handlers must be idempotent: a job can run
+    more than once (a worker dies after the handler, before the outbox says done)."""
+
+    def __init__(self) -> None:
+        self._routes: dict[str, list[EventHandlerFunction]] = {}
+
+    def on(self, event_type: str, handler: EventHandlerFunction) -> None:
+        """Route `event_type` ("*" for every event) to `handler`."""
+        self._routes.setdefault(event_type, []).append(handler)
+
+    def handlers_for(self, event_type: str) -> list[EventHandlerFunction]:
+        return [*self._routes.get(event_type, []), *self._routes.get("*", [])]
+
+
+class JobOutcome(StrEnum):
+    DONE = "done"
+    SKIPPED = "skipped"
+    RETRY = "retry"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class JobResult:
+    outcome: JobOutcome
+    retry_in: float = 0.0
+    error: str | None = None
+
+
+class EventJob:
+    """Runs the handlers for one event with a timeout; decides retry or dead letter."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        router: Router,
+        *,
+        max_tries: int = 5,
+        timeout_seconds: float = 300.0,
+        retry_base_seconds: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.max_tries = max_tries
+        self.timeout_seconds = timeout_seconds
+        self.retry_base_seconds = retry_base_seconds
+
+    async def run(self, event_id: uuid.UUID, attempt: int) -> JobResult:
+        """Attempt number `attempt` (from 1) at handling the event."""
+        entry = await self.store.outbox_get(event_id)
+        if entry is not None and entry.status in (OutboxStatus.DONE, OutboxStatus.DEAD):
+            return JobResult(JobOutcome.SKIPPED)
+        event = await self.store.get(event_id)
+        if event is None:
+            log.error("job for an event that is not stored", extra={"event_id": str(event_id)})
+            return JobResult(JobOutcome.SKIPPED)
+        extra = {"event_id": str(event_id), "type": event.type, "attempt": attempt}
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                for handler in self.router.handlers_for(event.type):
+                    await handler(event)
+        except Exception as error:
+            reason = _describe(error)
+            permanent = isinstance(error, PermanentError)
+            if attempt < self.max_tries and not permanent:
+                delay = self.retry_base_seconds * 2 ** (attempt - 1)
+                log.warning("handler failed; will retry", extra={**extra, "error": reason})
+                await self.store.outbox_mark(event_id, OutboxStatus.ENQUEUED, error=reason,
+                                             attempts=attempt)
+                return JobResult(JobOutcome.RETRY, retry_in=delay, error=reason)
+            log.error("handler failed for good; dead-lettered", extra={**extra, "error": reason})
+            await self._dead_letter(event, attempt, reason)
+            return JobResult(JobOutcome.DEAD, error=reason)
+        await self.store.outbox_mark(event_id, OutboxStatus.DONE, attempts=attempt)
+        return JobResult(JobOutcome.DONE)
+
+    async def _dead_letter(self, event: Event, attempt: int, reason: str) -> None:
+        await self.store.outbox_mark(event.id, OutboxStatus.DEAD, error=reason, attempts=attempt)
+        notice = event.caused(
+            EventType.JOB_DEAD_LETTERED,
+            "workers",
+            {"event_id": str(event.id), "event_type": event.type, "attempts": attempt,
+             "error": reason},
+        )
+        await self.store.append("jobs/dead-letters", notice)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    return f"{type(error).__name__}: {error}"[:2000]

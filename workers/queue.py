@@ -1,0 +1,149 @@
+"""Job queues: arq on Redis, or the in-process runner used as the embedded default."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Protocol
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+
+from workers.jobs import EventJob, JobOutcome
+
+log = logging.getLogger(__name__)
+
+HANDLE_EVENT = "handle_event"
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, event_id: uuid.UUID, *, job_id: str | None = None) -> None:
+        """Hand the event to a worker; `job_id` (default: the event id) de-duplicates."""
+        ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+class ArqQueue:
+    """Enqueues `handle_event` jobs on Redis for `kintsugi worker` processes."""
+
+    def __init__(self, redis_url: str, *, queue_name: str = "arq:queue") -> None:
+        self.redis_settings = RedisSettings.from_dsn(redis_url)
+        # Fail fast while Redis is down: the outbox keeps the event and the relay retries.
+        self.redis_settings.conn_retries = 0
+        self.redis_settings.conn_timeout = 1
+        self.queue_name = queue_name
+        self._pool: ArqRedis | None = None
+
+    async def _redis(self) -> ArqRedis:
+        if self._pool is None:
+            self._pool = await create_pool(
+                self.redis_settings, default_queue_name=self.queue_name
+            )
+        return self._pool
+
+    async def enqueue(self, event_id: uuid.UUID, *, job_id: str | None = None) -> None:
+        redis = await self._redis()
+        await redis.enqueue_job(HANDLE_EVENT, str(event_id), _job_id=job_id or str(event_id))
+
+    async def depth(self) -> int:
+        redis = await self._redis()
+        return int(await redis.zcard(self.queue_name))
+
+    async def ping(self) -> bool:
+        try:
+            redis = await self._redis()
+            return bool(await redis.ping())
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+            self._pool = None
+
+
+class InProcessQueue:
+    """Runs jobs on asyncio tasks in this process, with the same retries and timeouts as arq.
+
+    Nothing here is durable, and nothing needs to be: an event still pending or enqueued in the
+    outbox when the process stops is handed over again by the relay on the next start."""
+
+    def __init__(self, job: EventJob, *, concurrency: int = 4) -> None:
+        self.job = job
+        self.concurrency = concurrency
+        self._queue: asyncio.Queue[tuple[str, uuid.UUID, int]] = asyncio.Queue()
+        self._in_flight: set[str] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._retries: set[asyncio.TimerHandle] = set()
+
+    async def start(self) -> None:
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._work(), name=f"in-process-worker-{n}")
+                for n in range(self.concurrency)
+            ]
+
+    async def enqueue(self, event_id: uuid.UUID, *, job_id: str | None = None) -> None:
+        key = job_id or str(event_id)
+        if key in self._in_flight:
+            return  # like arq: a job id that is queued or running is not queued again
+        self._in_flight.add(key)
+        await self._queue.put((key, event_id, 1))
+
+    async def join(self) -> None:
+        """Wait until every job queued so far (and its retries) has finished."""
+        while True:
+            await self._queue.join()
+            if not self._retries:
+                return
+            await asyncio.sleep(0.01)
+
+    async def ping(self) -> bool:
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
+
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    async def close(self) -> None:
+        for handle in self._retries:
+            handle.cancel()
+        self._retries.clear()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            key, event_id, attempt = await self._queue.get()
+            retrying = False
+            try:
+                result = await self.job.run(event_id, attempt)
+                if result.outcome is JobOutcome.RETRY:
+                    self._schedule_retry(loop, key, event_id, attempt + 1, result.retry_in)
+                    retrying = True
+            except Exception:
+                log.exception("in-process job crashed", extra={"event_id": str(event_id)})
+            finally:
+                if not retrying:
+                    self._in_flight.discard(key)
+                self._queue.task_done()
+
+    def _schedule_retry(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        key: str,
+        event_id: uuid.UUID,
+        attempt: int,
+        delay: float,
+    ) -> None:
+        def requeue() -> None:
+            self._retries.discard(handle)
+            self._queue.put_nowait((key, event_id, attempt))
+
+        handle = loop.call_later(delay, requeue)
+        self._retries.add(handle)
