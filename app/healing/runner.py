@@ -23,7 +23,7 @@ class CommandRunner(Protocol):
     """Runs untrusted repository code (tests, reproductions) with `workdir` as the only writable
     directory, bounded in time."""
 
-    def run(
+    async def run(
         self, argv: Sequence[str], *, workdir: Path, timeout_seconds: float
     ) -> CommandResult: ...
 
@@ -39,13 +39,17 @@ class SandboxCommandRunner:
         self._sandbox = sandbox
         self._memory_mb = memory_mb
 
-    def run(self, argv: Sequence[str], *, workdir: Path, timeout_seconds: float) -> CommandResult:
+    async def run(
+        self, argv: Sequence[str], *, workdir: Path, timeout_seconds: float
+    ) -> CommandResult:
         from functions.sandbox import SandboxLimits
 
-        limits = SandboxLimits(wall_seconds=timeout_seconds, memory_mb=self._memory_mb)
-        result = self._sandbox.run(list(argv), workdir=workdir, limits=limits)
+        limits = SandboxLimits(
+            wall_seconds=timeout_seconds, cpu_seconds=timeout_seconds, memory_mb=self._memory_mb
+        )
+        result = await self._sandbox.run(list(argv), workdir=workdir, limits=limits)
         return CommandResult(
-            exit_code=int(result.exit_code),
+            exit_code=-1 if result.exit_code is None else int(result.exit_code),
             stdout=str(result.stdout),
             stderr=str(result.stderr),
             wall_seconds=float(result.wall_seconds),

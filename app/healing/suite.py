@@ -61,7 +61,7 @@ def suite_argv(test_command: str, junit_path: str, *selection: str) -> list[str]
     return argv
 
 
-def run_suite(
+async def run_suite(
     runner: CommandRunner,
     workdir: Path,
     test_command: str = DEFAULT_TEST_COMMAND,
@@ -71,7 +71,7 @@ def run_suite(
 ) -> SuiteReport:
     junit = workdir / JUNIT_FILE
     junit.unlink(missing_ok=True)
-    result = runner.run(
+    result = await runner.run(
         suite_argv(test_command, JUNIT_FILE, *selection),
         workdir=workdir,
         timeout_seconds=timeout_seconds,

@@ -1,0 +1,145 @@
+"""Candidate fixes and the strategies that propose them, cheapest first."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from app.healing.incidents.model import Incident
+from app.healing.localise import Location, RepositoryFiles, is_test_file
+from app.healing.templates import Template, TemplateContext, catalogue
+
+_CI_PATHS = re.compile(
+    r"^(\.github|\.gitlab|\.circleci|\.ci|\.buildkite)/|^(\.gitlab-ci\.yml|\.travis\.yml|tox\.ini"
+    r"|noxfile\.py|azure-pipelines\.yml|Jenkinsfile|\.pre-commit-config\.yaml)$"
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A proposed change: whole new texts for one or more repository files."""
+
+    strategy: str
+    operator: str
+    description: str
+    changes: dict[str, str]
+    location: Location | None = None
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha256()
+        for path in sorted(self.changes):
+            digest.update(path.encode() + b"\0" + self.changes[path].encode() + b"\0")
+        return digest.hexdigest()[:16]
+
+
+def rejection(candidate: Candidate, files: RepositoryFiles) -> str | None:
+    """Why a candidate may not even be tried (the rules every fix obeys), or None."""
+    for path in candidate.changes:
+        resolved = (files.root / path).resolve()
+        if (
+            not resolved.is_relative_to(files.root)
+            or path.startswith("/")
+            or ".." in path.split("/")
+        ):
+            return f"{path} is outside the repository"
+        if is_test_file(path):
+            return f"{path} is a test file: fixes never edit tests"
+        if _CI_PATHS.search(path):
+            return f"{path} is CI configuration"
+    return None
+
+
+@dataclass(frozen=True)
+class RepairContext:
+    """What a strategy may look at: the repository, the incident and where it points."""
+
+    files: RepositoryFiles
+    incident: Incident
+    locations: tuple[Location, ...]
+    known_names: frozenset[str] = field(default_factory=frozenset)
+
+
+class Strategy(Protocol):
+    """Proposes candidates, likeliest first; the pipeline stops pulling when its budget ends."""
+
+    name: str
+
+    def propose(self, context: RepairContext) -> AsyncIterator[Candidate]: ...
+
+
+class TemplateStrategy:
+    """Fix templates for the exception kind, at each suspicious location in rank order."""
+
+    name = "template"
+
+    def __init__(self, templates: list[Template] | None = None, max_locations: int = 4) -> None:
+        self.templates = templates if templates is not None else catalogue()
+        self.max_locations = max_locations
+
+    async def propose(self, context: RepairContext) -> AsyncIterator[Candidate]:
+        for candidate in self._candidates(context):
+            yield candidate
+
+    def _candidates(self, context: RepairContext) -> Iterator[Candidate]:
+        for location in context.locations[: self.max_locations]:
+            exception = location.exception or context.incident.exception
+            source = context.files.read(location.path)
+            for template in self.templates:
+                if not template.matches(exception):
+                    continue
+                template_context = TemplateContext(
+                    source, location.line, exception, context.known_names
+                )
+                try:
+                    edits = list(template.edits(template_context))
+                except Exception:  # one odd file must not stop the other templates
+                    continue
+                for edit in edits:
+                    if edit.source != source:
+                        yield Candidate(
+                            self.name,
+                            template.name,
+                            edit.description,
+                            {location.path: edit.source},
+                            location,
+                        )
+
+
+MutantSource = Callable[[str, int], Iterator[object]]
+
+
+class SearchStrategy:
+    """Test-guided search: small edits at each suspicious line, as a mutant source produces them.
+
+    `mutants(source, line)` yields objects with `operator`, `description` and `source`."""
+
+    name = "search"
+
+    def __init__(
+        self, mutants: MutantSource, max_locations: int = 6, per_location: int = 400
+    ) -> None:
+        self.mutants = mutants
+        self.max_locations = max_locations
+        self.per_location = per_location
+
+    async def propose(self, context: RepairContext) -> AsyncIterator[Candidate]:
+        for location in context.locations[: self.max_locations]:
+            source = context.files.read(location.path)
+            try:
+                produced = self.mutants(source, location.line)
+                for count, mutant in enumerate(produced):
+                    if count >= self.per_location:
+                        break
+                    yield Candidate(
+                        self.name,
+                        str(getattr(mutant, "operator", "edit")),
+                        str(getattr(mutant, "description", "")),
+                        {location.path: str(getattr(mutant, "source", source))},
+                        location,
+                    )
+            except Exception:  # an unparsable file or odd line: next location
+                continue

@@ -1,0 +1,334 @@
+"""One healing case: incident → localise → reproduce → candidates → validate → the chosen fix."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.events.model import Event, EventType
+from app.healing.candidates import Candidate, RepairContext, Strategy, rejection
+from app.healing.fingerprint import fingerprint
+from app.healing.fix import Evidence, Fix, confidence, new_fix_id, unified_diff
+from app.healing.incidents.model import Incident
+from app.healing.localise import (
+    Location,
+    RepositoryFiles,
+    require_in_repository,
+    suspicious_locations,
+)
+from app.healing.names import repository_names
+from app.healing.reproduce import build_reproduction
+from app.healing.runner import CommandRunner
+from app.healing.suite import DEFAULT_TEST_COMMAND, SuiteReport
+from app.healing.validate import Validator, Verdict
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[Event], Awaitable[Any] | None]
+ExtraLocations = Callable[[Incident, RepositoryFiles, SuiteReport], Awaitable[list[Location]]]
+SOURCE = "kintsugi.healing"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Bounds of one case: wall-clock seconds, candidates validated, candidates run at once."""
+
+    seconds: float = 300.0
+    max_candidates: int = 200
+    parallel: int = 2
+    run_timeout: float = 60.0
+
+
+@dataclass
+class HealingResult:
+    """How a case ended: the fix (or None), and what was tried on the way."""
+
+    case_id: str
+    fingerprint: str
+    fix: Fix | None
+    reproduced: bool
+    candidates_tried: int
+    seconds: float
+    rejections: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Healer:
+    """Runs healing cases. Every step is appended as an event carrying the case id."""
+
+    def __init__(
+        self,
+        runner: CommandRunner,
+        strategies: Sequence[Strategy],
+        *,
+        publish: Publish | None = None,
+        budget: Budget | None = None,
+        extra_locations: ExtraLocations | None = None,
+    ) -> None:
+        self.runner = runner
+        self.strategies = list(strategies)
+        self.publish = publish
+        self.budget = budget or Budget()
+        self.extra_locations = extra_locations
+
+    async def heal(
+        self,
+        root: Path,
+        incident: Incident,
+        *,
+        test_command: str = DEFAULT_TEST_COMMAND,
+        baseline: SuiteReport | None = None,
+    ) -> HealingResult:
+        started = time.monotonic()
+        deadline = started + self.budget.seconds
+        files = RepositoryFiles(root)
+        require_in_repository(incident, files)
+        case_fingerprint = fingerprint(incident, files)
+        case_id = f"case-{uuid.uuid4().hex[:12]}"
+        stream = f"healing-{case_fingerprint}"
+        await self._emit(
+            stream,
+            EventType.HEALING_CASE_OPENED,
+            case_id,
+            {
+                "fingerprint": case_fingerprint,
+                "incident": incident.summary,
+                "source": incident.source.value,
+            },
+        )
+
+        reproduction = None
+        targets = frozenset(test.node_id for test in incident.failing_tests)
+        if not targets:
+            reproduction = build_reproduction(incident, files, case_fingerprint[:8])
+        validator = Validator(
+            self.runner,
+            files.root,
+            test_command,
+            run_timeout=self.budget.run_timeout,
+            reproduction=reproduction,
+        )
+        if baseline is None or reproduction is not None:
+            baseline = await validator.baseline()
+        reproduced = bool(targets)
+        if reproduction is not None:
+            chain = baseline.chains.get(reproduction.node_id, ())
+            if reproduction.node_id in baseline.failed and any(
+                e.short_type == incident.exception.short_type for e in chain
+            ):
+                reproduced = True
+                targets = frozenset({reproduction.node_id})
+            else:
+                validator.reproduction = reproduction = None
+                baseline = await validator.baseline()
+        locations = suspicious_locations(incident, files)
+        if self.extra_locations is not None:
+            locations = _merge(locations, await self.extra_locations(incident, files, baseline))
+        context = RepairContext(files, incident, tuple(locations), repository_names(files))
+        log.info(
+            "healing case opened",
+            extra={
+                "case_id": case_id,
+                "fingerprint": case_fingerprint,
+                "reproduced": reproduced,
+                "locations": len(locations),
+            },
+        )
+
+        result = HealingResult(case_id, case_fingerprint, None, reproduced, 0, 0.0)
+        verdict = await self._search(
+            context, validator, targets, baseline, deadline, result, stream
+        )
+        result.seconds = time.monotonic() - started
+        if verdict is None:
+            await self._emit(
+                stream,
+                EventType.HEALING_FIX_NOT_FOUND,
+                case_id,
+                {
+                    "fingerprint": case_fingerprint,
+                    "candidates_tried": result.candidates_tried,
+                    "reproduced": reproduced,
+                    "seconds": round(result.seconds, 2),
+                },
+            )
+            return result
+        result.fix = self._fix(
+            verdict,
+            files,
+            incident,
+            case_id,
+            case_fingerprint,
+            baseline,
+            targets,
+            reproduced,
+            result,
+            reproduction.node_id if reproduction else None,
+        )
+        if reproduction is not None:
+            result.fix.new_tests[reproduction.path] = reproduction.source
+        await self._emit(stream, EventType.HEALING_FIX_VALIDATED, case_id, result.fix.to_dict())
+        return result
+
+    async def _search(
+        self,
+        context: RepairContext,
+        validator: Validator,
+        targets: frozenset[str],
+        baseline: SuiteReport,
+        deadline: float,
+        result: HealingResult,
+        stream: str,
+    ) -> Verdict | None:
+        seen: set[str] = set()
+        for strategy in self.strategies:
+            batch: list[Candidate] = []
+            async for candidate in strategy.propose(context):
+                if (
+                    time.monotonic() >= deadline
+                    or result.candidates_tried >= self.budget.max_candidates
+                ):
+                    return await self._validate_batch(
+                        batch, validator, targets, baseline, deadline, result, stream
+                    )
+                if candidate.key in seen:
+                    continue
+                seen.add(candidate.key)
+                reason = rejection(candidate, context.files)
+                if reason is not None:
+                    result.rejections.append((candidate.description, reason))
+                    await self._reject(stream, result.case_id, candidate, reason)
+                    continue
+                batch.append(candidate)
+                if len(batch) >= self.budget.parallel:
+                    found = await self._validate_batch(
+                        batch, validator, targets, baseline, deadline, result, stream
+                    )
+                    if found is not None:
+                        return found
+                    batch = []
+            found = await self._validate_batch(
+                batch, validator, targets, baseline, deadline, result, stream
+            )
+            if found is not None:
+                return found
+        return None
+
+    async def _validate_batch(
+        self,
+        batch: list[Candidate],
+        validator: Validator,
+        targets: frozenset[str],
+        baseline: SuiteReport,
+        deadline: float,
+        result: HealingResult,
+        stream: str,
+    ) -> Verdict | None:
+        if not batch:
+            return None
+        seconds_left = deadline - time.monotonic()
+        if seconds_left <= 0:
+            return None
+        verdicts = await asyncio.gather(
+            *(validator.validate(candidate, targets, baseline, seconds_left) for candidate in batch)
+        )
+        result.candidates_tried += len(batch)
+        chosen: Verdict | None = None
+        for verdict in verdicts:  # in proposal order: the likeliest accepted candidate wins
+            if verdict.accepted and chosen is None:
+                chosen = verdict
+            elif not verdict.accepted:
+                result.rejections.append((verdict.candidate.description, verdict.reason))
+                await self._reject(stream, result.case_id, verdict.candidate, verdict.reason)
+        return chosen
+
+    def _fix(
+        self,
+        verdict: Verdict,
+        files: RepositoryFiles,
+        incident: Incident,
+        case_id: str,
+        case_fingerprint: str,
+        baseline: SuiteReport,
+        targets: frozenset[str],
+        reproduced: bool,
+        result: HealingResult,
+        reproduction: str | None,
+    ) -> Fix:
+        candidate = verdict.candidate
+        originals = {path: files.read(path) for path in candidate.changes}
+        after = verdict.suite.counts() if verdict.suite else {}
+        regressions = len(baseline.passed - verdict.suite.passed) if verdict.suite else 0
+        location = candidate.location
+        where = (
+            f"{location.path}:{location.line} in {location.function}"
+            if location
+            else "the repository"
+        )
+        root_cause = (
+            f"{incident.summary} — raised at {where}. "
+            f"Fix ({candidate.strategy}/{candidate.operator}): {candidate.description}."
+        )
+        return Fix(
+            id=new_fix_id(),
+            case_id=case_id,
+            fingerprint=case_fingerprint,
+            strategy=candidate.strategy,
+            operator=candidate.operator,
+            description=candidate.description,
+            diff=unified_diff(originals, candidate.changes),
+            files=tuple(sorted(candidate.changes)),
+            changes=dict(candidate.changes),
+            root_cause=root_cause,
+            confidence=confidence(
+                candidate.strategy, reproduced, after.get("total", 0), regressions
+            ),
+            evidence=Evidence(
+                reproduced=reproduced,
+                reproduction=reproduction,
+                target_tests=tuple(sorted(targets)),
+                before=baseline.counts(),
+                after=after,
+                candidates_tried=result.candidates_tried,
+                seconds=result.seconds,
+            ),
+        )
+
+    async def _reject(self, stream: str, case_id: str, candidate: Candidate, reason: str) -> None:
+        await self._emit(
+            stream,
+            EventType.HEALING_CANDIDATE_REJECTED,
+            case_id,
+            {
+                "strategy": candidate.strategy,
+                "operator": candidate.operator,
+                "description": candidate.description,
+                "files": sorted(candidate.changes),
+                "reason": reason,
+            },
+        )
+
+    async def _emit(
+        self, stream: str, kind: EventType, case_id: str, payload: dict[str, Any]
+    ) -> None:
+        if self.publish is None:
+            return
+        event = Event(
+            type=kind, source=SOURCE, stream=stream, payload={"case_id": case_id, **payload}
+        )
+        outcome = self.publish(event)
+        if inspect.isawaitable(outcome):
+            await outcome
+
+
+def _merge(first: list[Location], second: list[Location]) -> list[Location]:
+    ranked = {(loc.path, loc.line): loc for loc in second}
+    for loc in first:
+        ranked[(loc.path, loc.line)] = loc  # frames of the incident outrank the spectrum
+    return sorted(ranked.values(), key=lambda loc: -loc.score)

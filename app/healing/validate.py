@@ -1,0 +1,139 @@
+"""Validating candidates: each in its own copy of the repository, run in the sandbox."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.healing.candidates import Candidate
+from app.healing.reproduce import Reproduction
+from app.healing.runner import CommandRunner
+from app.healing.suite import SuiteReport, run_suite
+
+_NOT_COPIED = shutil.ignore_patterns(
+    ".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache",
+    "node_modules", ".tox", ".nox", "*.pyc",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What validating one candidate showed."""
+
+    candidate: Candidate
+    accepted: bool
+    reason: str
+    targets: SuiteReport | None = None
+    suite: SuiteReport | None = None
+    seconds: float = 0.0
+
+
+class Validator:
+    """Runs the target tests (the reproduction or the failing tests) and then the whole suite
+    on a scratch copy per candidate; accepted means targets pass and nothing regressed."""
+
+    def __init__(
+        self,
+        runner: CommandRunner,
+        root: Path,
+        test_command: str,
+        *,
+        run_timeout: float = 60.0,
+        reproduction: Reproduction | None = None,
+    ) -> None:
+        self.runner = runner
+        self.root = root
+        self.test_command = test_command
+        self.run_timeout = run_timeout
+        self.reproduction = reproduction
+
+    def workspace(self, scratch: Path, changes: dict[str, str] | None = None) -> Path:
+        copy = scratch / "repo"
+        shutil.copytree(self.root, copy, ignore=_NOT_COPIED, symlinks=True)
+        if self.reproduction is not None:
+            (copy / self.reproduction.path).parent.mkdir(parents=True, exist_ok=True)
+            (copy / self.reproduction.path).write_text(self.reproduction.source, encoding="utf-8")
+        for path, text in (changes or {}).items():
+            (copy / path).write_text(text, encoding="utf-8")
+        return copy
+
+    async def baseline(self, selection: tuple[str, ...] = ()) -> SuiteReport:
+        """The suite (and reproduction) on the unchanged repository."""
+        with tempfile.TemporaryDirectory(prefix="kintsugi-base-") as scratch:
+            copy = self.workspace(Path(scratch))
+            return await run_suite(
+                self.runner,
+                copy,
+                self.test_command,
+                timeout_seconds=self.run_timeout,
+                selection=selection,
+            )
+
+    async def validate(
+        self,
+        candidate: Candidate,
+        targets: frozenset[str],
+        baseline: SuiteReport,
+        seconds_left: float,
+    ) -> Verdict:
+        started = time.monotonic()
+        timeout = max(1.0, min(seconds_left, self.run_timeout))
+        with tempfile.TemporaryDirectory(prefix="kintsugi-cand-") as scratch:
+            copy = self.workspace(Path(scratch), candidate.changes)
+            target_report: SuiteReport | None = None
+            if targets:
+                target_report = await run_suite(
+                    self.runner,
+                    copy,
+                    self.test_command,
+                    timeout_seconds=timeout,
+                    selection=tuple(sorted(targets)),
+                )
+                still_failing = targets - target_report.passed
+                if still_failing or not target_report.readable:
+                    reason = (
+                        f"target tests still fail ({len(still_failing)}/{len(targets)})"
+                        if target_report.readable
+                        else f"target run unreadable ({target_report.outcome})"
+                    )
+                    return Verdict(
+                        candidate, False, reason, target_report, None, time.monotonic() - started
+                    )
+            suite = await run_suite(self.runner, copy, self.test_command, timeout_seconds=timeout)
+        seconds = time.monotonic() - started
+        if not suite.readable:
+            return Verdict(
+                candidate,
+                False,
+                f"test suite unreadable ({suite.outcome})",
+                target_report,
+                suite,
+                seconds,
+            )
+        regressed = baseline.passed - suite.passed
+        if regressed:
+            shown = ", ".join(sorted(regressed)[:3])
+            return Verdict(
+                candidate,
+                False,
+                f"{len(regressed)} test(s) regressed: {shown}",
+                target_report,
+                suite,
+                seconds,
+            )
+        if targets - suite.passed - _unselected(suite, targets):
+            return Verdict(
+                candidate, False, "target tests fail in the full run", target_report, suite, seconds
+            )
+        return Verdict(
+            candidate, True, "targets pass and nothing regressed", target_report, suite, seconds
+        )
+
+
+def _unselected(suite: SuiteReport, targets: frozenset[str]) -> frozenset[str]:
+    """Targets the full run does not collect (outside `testpaths`): the targeted run judged them."""
+    collected = suite.passed | suite.failed
+    return frozenset(target for target in targets if target not in collected)
