@@ -73,7 +73,10 @@ class DataLoader(Generic[K, V]):
         return list(await asyncio.gather(*futures))
 
     def prime(self, key: K, value: V) -> DataLoader[K, V]:
-        """Seed the memo with a value read elsewhere; a key already loaded keeps its value."""
+        """Seed the memo with a value read elsewhere; a key already loaded keeps its value.
+
+        Without the memo (`cache=False`) there is nothing to seed and this does nothing.
+        """
         if self._cache_enabled and key not in self._cached:
             future: asyncio.Future[V] = self._running_loop().create_future()
             future.set_result(value)
