@@ -58,7 +58,8 @@ def test_neo4j_and_elasticsearch_connections_without_an_adapter_are_refused(
     argument: str,
 ) -> None:
     with pytest.raises(UnconfiguredStoreError, match="implement the Store protocol"):
-        UnifiedDataLayer(**{argument: object()})
+        connection: dict[str, Any] = {argument: object()}
+        UnifiedDataLayer(**connection)
 
 
 async def test_any_store_satisfying_the_protocol_plugs_in_by_name() -> None:

@@ -20,13 +20,14 @@ class Users:
         self.layer = layer
         self.calls: list[list[str]] = []
 
-    async def fetch_users_by_ids(self, user_ids: list[str]) -> list[dict[str, Any]]:
+    async def fetch_users_by_ids(self, user_ids: list[str]) -> list[dict[str, Any] | Exception]:
         self.calls.append(list(user_ids))
         rows = await self.layer.query(
             "select", {"table": "users", "filters": {"id": {"in": list(user_ids)}}}
         )
         by_id = {row["id"]: row for row in rows}
-        return [by_id.get(i, KeyError(i)) for i in user_ids]
+        # In key order, as DataLoader expects; an unknown id fails for that id alone.
+        return [by_id[i] if i in by_id else KeyError(i) for i in user_ids]
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ async def test_seed_data_layer_example_runs(
         # one batched query to the database
         return await db.fetch_users_by_ids(user_ids)
 
-    loader = DataLoader(batch_load_users)
+    loader = DataLoader(batch_load_users)  # type: ignore[var-annotated]  # untyped, as in the seed
     users = await loader.load_many(["user-1", "user-2", "user-3"])
 
     # caching
