@@ -11,11 +11,14 @@ from typing import Any
 from prometheus_client import Counter, Gauge, Histogram
 
 WEBHOOKS = Counter(
-    "kintsugi_webhooks_total", "Webhook deliveries by provider, type and answer", 
+    "kintsugi_webhooks_total",
+    "Webhook deliveries by provider, type and answer",
     ["provider", "type", "status"],
 )
 WEBHOOK_SECONDS = Histogram(
-    "kintsugi_webhook_seconds", "Time to verify, store and answer a webhook", ["provider"],
+    "kintsugi_webhook_seconds",
+    "Time to verify, store and answer a webhook",
+    ["provider"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
 )
 JOBS = Counter("kintsugi_jobs_total", "Event jobs by outcome", ["outcome"])

@@ -84,6 +84,9 @@ async def open_services(
     await relay.start()
     log.info(
         "services ready",
-        extra={"database": engine.dialect.name, "queue": "arq" if settings.redis_url else "in-process"},
+        extra={
+            "database": engine.dialect.name,
+            "queue": "arq" if settings.redis_url else "in-process",
+        },
     )
     return Services(settings, engine, store, queue, relay, router)

@@ -17,21 +17,22 @@ from app.observability import JOB_SECONDS, JOBS
 from app.services import event_job
 from app.settings import Settings
 from workers.handlers import default_router
-from workers.jobs import JobOutcome, Router
+from workers.jobs import EventJob, JobOutcome, Router
 
 log = logging.getLogger(__name__)
+
 
 async def handle_event(ctx: dict[str, Any], event_id: str) -> str:
     """arq job: one attempt at the event's handlers; a transient failure becomes arq's Retry."""
     started = time.perf_counter()
-    result = await ctx["event_job"].run(uuid.UUID(event_id), ctx["job_try"])
+    job: EventJob = ctx["event_job"]
+    result = await job.run(uuid.UUID(event_id), ctx["job_try"])
     JOBS.labels(result.outcome.value).inc()
     JOB_SECONDS.labels("event").observe(time.perf_counter() - started)
     if result.outcome is JobOutcome.RETRY:
         raise Retry(defer=result.retry_in)
     return result.outcome.value
 
-handle_event.__qualname__ = HANDLE_EVENT
 
 def worker_options(settings: Settings, *, router: Router | None = None) -> dict[str, Any]:
     """Everything `arq.worker.Worker` needs, built from settings instead of at import time."""
@@ -63,6 +64,7 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
         "keep_result": 3600,
         "handle_signals": True,
     }
+
 
 def build_worker(settings: Settings, *, router: Router | None = None, **overrides: Any) -> Worker:
     return Worker(**{**worker_options(settings, router=router), **overrides})

@@ -86,8 +86,9 @@ class EventJob:
             if attempt < self.max_tries and not permanent:
                 delay = self.retry_base_seconds * 2 ** (attempt - 1)
                 log.warning("handler failed; will retry", extra={**extra, "error": reason})
-                await self.store.outbox_mark(event_id, OutboxStatus.ENQUEUED, error=reason,
-                                             attempts=attempt)
+                await self.store.outbox_mark(
+                    event_id, OutboxStatus.ENQUEUED, error=reason, attempts=attempt
+                )
                 return JobResult(JobOutcome.RETRY, retry_in=delay, error=reason)
             log.error("handler failed for good; dead-lettered", extra={**extra, "error": reason})
             await self._dead_letter(event, attempt, reason)
@@ -100,8 +101,12 @@ class EventJob:
         notice = event.caused(
             EventType.JOB_DEAD_LETTERED,
             "workers",
-            {"event_id": str(event.id), "event_type": event.type, "attempts": attempt,
-             "error": reason},
+            {
+                "event_id": str(event.id),
+                "event_type": event.type,
+                "attempts": attempt,
+                "error": reason,
+            },
         )
         await self.store.append("jobs/dead-letters", notice)
 

@@ -39,9 +39,7 @@ class ArqQueue:
 
     async def _redis(self) -> ArqRedis:
         if self._pool is None:
-            self._pool = await create_pool(
-                self.redis_settings, default_queue_name=self.queue_name
-            )
+            self._pool = await create_pool(self.redis_settings, default_queue_name=self.queue_name)
         return self._pool
 
     async def enqueue(self, event_id: uuid.UUID, *, job_id: str | None = None) -> None:

@@ -31,7 +31,11 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         checks["database"] = f"unreachable: {type(error).__name__}"
     checks["queue"] = "ok" if await services.queue.ping() else "unreachable"
     ready = all(value == "ok" for value in checks.values())
-    body = {"status": "ready" if ready else "not ready", "queue_backend": services.queue_kind, **checks}
+    body = {
+        "status": "ready" if ready else "not ready",
+        "queue_backend": services.queue_kind,
+        **checks,
+    }
     return JSONResponse(body, status_code=200 if ready else 503)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import NoReturn
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -59,7 +60,9 @@ async def sentry_webhook(
 ) -> JSONResponse:
     started = time.perf_counter()
     body = await _read_body(request, services.settings.max_webhook_bytes, "sentry")
-    if not sentry_signature_valid(secrets.sentry, body, request.headers.get("sentry-hook-signature")):
+    if not sentry_signature_valid(
+        secrets.sentry, body, request.headers.get("sentry-hook-signature")
+    ):
         _reject("sentry", 401, "missing or invalid Sentry-Hook-Signature")
     resource = request.headers.get("sentry-hook-resource")
     if not resource:
@@ -93,7 +96,7 @@ async def _read_body(request: Request, limit: int, provider: str) -> bytes:
     return b"".join(chunks)
 
 
-def _reject(provider: str, status: int, detail: str) -> None:
+def _reject(provider: str, status: int, detail: str) -> NoReturn:
     WEBHOOKS.labels(provider, "rejected", str(status)).inc()
     raise HTTPException(status_code=status, detail=detail)
 
@@ -110,8 +113,12 @@ async def _store(services: Services, event: Event, provider: str) -> JSONRespons
         )
     services.relay.nudge()
     WEBHOOKS.labels(provider, event.type, "202").inc()
-    log.info("webhook stored", extra={**log_extra, "event_id": str(stored.id),
-                                      "installation_id": stored.metadata.installation_id})
-    return JSONResponse(
-        {"event_id": str(stored.id), "position": stored.position}, status_code=202
+    log.info(
+        "webhook stored",
+        extra={
+            **log_extra,
+            "event_id": str(stored.id),
+            "installation_id": stored.metadata.installation_id,
+        },
     )
+    return JSONResponse({"event_id": str(stored.id), "position": stored.position}, status_code=202)

@@ -16,10 +16,12 @@ def validate_github_payload(event: str, payload: dict[str, Any]) -> bool | None:
     """True when githubkit's model for `event` accepts the payload, False when it does not
     (many real payloads predate the models), None when githubkit has no model for `event`."""
     try:
-        parse_obj(event, payload)  # type: ignore[call-overload]
+        parse_obj(event, payload)
     except WebhookTypeNotFound:
         return None
     except ValidationError as error:
-        log.debug("payload failed validation", extra={"event": event, "errors": error.error_count()})
+        log.debug(
+            "payload failed validation", extra={"event": event, "errors": error.error_count()}
+        )
         return False
     return True

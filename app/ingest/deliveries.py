@@ -96,9 +96,7 @@ def sentry_event(delivery: SentryDelivery) -> Event:
     )
 
 
-def sentry_identity(
-    resource: str, action: str | None, payload: dict[str, Any], body: bytes
-) -> str:
+def sentry_identity(resource: str, action: str | None, payload: dict[str, Any], body: bytes) -> str:
     """The delivery's own identity. `Request-ID` changes on every retry, so it cannot be used:
     an error is keyed by its Sentry event id, an alert by the event id and the rule that fired
     (two rules firing on one event are two deliveries), anything else by its content."""

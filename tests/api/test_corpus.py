@@ -23,8 +23,9 @@ async def test_every_github_example_is_stored_exactly_once(hooks: Hooks) -> None
 
     assert len(ids) == 273
     assert await hooks.services.store.count() == 273
-    unvalidated = [e for e in await hooks.services.store.read_all(limit=300)
-                   if e.metadata.validated is False]
+    unvalidated = [
+        e for e in await hooks.services.store.read_all(limit=300) if e.metadata.validated is False
+    ]
     assert len(unvalidated) > 0  # older real payloads fail githubkit's models and are kept
 
 
