@@ -131,12 +131,14 @@ def _process_exit(status: int, usage: resource.struct_rusage) -> ProcessExit:
     )
 
 
-async def capture(stream: IO[bytes], cap: int) -> CapturedOutput:
+async def capture(
+    stream: IO[bytes], cap: int, into: CapturedOutput | None = None
+) -> CapturedOutput:
     """Read a pipe to its end, keeping the first `cap` bytes and counting the rest."""
     loop = asyncio.get_running_loop()
     fd = stream.fileno()
     os.set_blocking(fd, False)
-    output = CapturedOutput(bytearray())
+    output = into if into is not None else CapturedOutput(bytearray())
     finished: asyncio.Future[None] = loop.create_future()
 
     def on_readable() -> None:
