@@ -1,0 +1,18 @@
+"""Self-healing: from a crash or a failing test to a validated fix with its evidence."""
+
+from app.healing.fix import Evidence, Fix
+from app.healing.incidents.model import ExceptionInfo, Frame, Incident
+from app.healing.pipeline import Budget, Healer, HealingResult
+from app.healing.seed import SelfHealingCode
+
+__all__ = [
+    "Budget",
+    "Evidence",
+    "ExceptionInfo",
+    "Fix",
+    "Frame",
+    "Healer",
+    "HealingResult",
+    "Incident",
+    "SelfHealingCode",
+]

@@ -113,33 +113,57 @@ MutantSource = Callable[[str, int], Iterator[object]]
 
 
 class SearchStrategy:
-    """Test-guided search: small edits at each suspicious line, as a mutant source produces them.
+    """Test-guided search: small edits at the suspicious lines, as a mutant source produces them.
 
-    `mutants(source, line)` yields objects with `operator`, `description` and `source`."""
+    `mutants(source, line)` yields objects with `operator`, `description` and `source`. Lines
+    are visited round-robin, a few edits at a time, so the second most suspicious line is not
+    starved by hundreds of unlikely edits at the first."""
 
     name = "search"
 
     def __init__(
-        self, mutants: MutantSource, max_locations: int = 6, per_location: int = 400
+        self,
+        mutants: MutantSource,
+        max_locations: int = 8,
+        per_location: int = 300,
+        chunk: int = 12,
     ) -> None:
         self.mutants = mutants
         self.max_locations = max_locations
         self.per_location = per_location
+        self.chunk = chunk
 
     async def propose(self, context: RepairContext) -> AsyncIterator[Candidate]:
-        for location in context.locations[: self.max_locations]:
-            source = context.files.read(location.path)
-            try:
-                produced = self.mutants(source, location.line)
-                for count, mutant in enumerate(produced):
-                    if count >= self.per_location:
+        for candidate in self._interleaved(context):
+            yield candidate
+
+    def _interleaved(self, context: RepairContext) -> Iterator[Candidate]:
+        streams = [
+            (location, self._at(context, location))
+            for location in context.locations[: self.max_locations]
+        ]
+        while streams:
+            alive = []
+            for location, stream in streams:
+                for taken, candidate in enumerate(stream, 1):
+                    yield candidate
+                    if taken >= self.chunk:
+                        alive.append((location, stream))
                         break
-                    yield Candidate(
-                        self.name,
-                        str(getattr(mutant, "operator", "edit")),
-                        str(getattr(mutant, "description", "")),
-                        {location.path: str(getattr(mutant, "source", source))},
-                        location,
-                    )
-            except Exception:  # an unparsable file or odd line: next location
-                continue
+            streams = alive
+
+    def _at(self, context: RepairContext, location: Location) -> Iterator[Candidate]:
+        try:
+            source = context.files.read(location.path)
+            for count, mutant in enumerate(self.mutants(source, location.line)):
+                if count >= self.per_location:
+                    return
+                yield Candidate(
+                    self.name,
+                    str(getattr(mutant, "operator", "edit")),
+                    str(getattr(mutant, "description", "")),
+                    {location.path: str(getattr(mutant, "source", source))},
+                    location,
+                )
+        except Exception:  # an unparsable file or odd line: other lines go on
+            return

@@ -1,0 +1,78 @@
+"""Wiring a `Healer` from its parts, and healing a repository from whatever input there is."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from app.healing.candidates import SearchStrategy, Strategy, TemplateStrategy
+from app.healing.incidents.model import Incident
+from app.healing.pipeline import Budget, Healer, HealingResult, Publish
+from app.healing.runner import CommandRunner, SandboxCommandRunner
+from app.healing.spectrum import SpectrumLocaliser
+from app.healing.suite import DEFAULT_TEST_COMMAND, SuiteReport, incident_from_suite, run_suite
+
+
+def default_strategies(llm_provider: Any | None = None) -> list[Strategy]:
+    """Templates, then test-guided search, then the LLM when one is configured."""
+    from app.healing.search import mutants
+
+    strategies: list[Strategy] = [TemplateStrategy(), SearchStrategy(mutants)]
+    llm = _llm_strategy(llm_provider)
+    if llm is not None:
+        strategies.append(llm)
+    return strategies
+
+
+def _llm_strategy(llm_provider: Any | None) -> Strategy | None:
+    if llm_provider is None or not getattr(llm_provider, "configured", False):
+        return None
+    try:
+        from app.healing.llm_strategy import LLMStrategy
+    except ImportError:
+        return None
+    strategy: Strategy = LLMStrategy(llm_provider)
+    return strategy
+
+
+def build_healer(
+    *,
+    runner: CommandRunner | None = None,
+    llm_provider: Any | None = None,
+    publish: Publish | None = None,
+    budget: Budget | None = None,
+    test_command: str = DEFAULT_TEST_COMMAND,
+) -> Healer:
+    runner = runner or SandboxCommandRunner()
+    budget = budget or Budget()
+    return Healer(
+        runner,
+        default_strategies(llm_provider),
+        publish=publish,
+        budget=budget,
+        extra_locations=SpectrumLocaliser(runner, test_command, timeout=budget.run_timeout),
+    )
+
+
+async def heal_repository(
+    healer: Healer,
+    root: Path,
+    incident: Incident | None = None,
+    *,
+    test_command: str = DEFAULT_TEST_COMMAND,
+) -> HealingResult:
+    """Heal `incident`, or, without one, whatever the repository's failing tests show."""
+    baseline: SuiteReport | None = None
+    if incident is None:
+        with tempfile.TemporaryDirectory(prefix="kintsugi-run-") as scratch:
+            copy = Path(scratch) / "repo"
+            shutil.copytree(
+                root, copy, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__")
+            )
+            baseline = await run_suite(
+                healer.runner, copy, test_command, timeout_seconds=healer.budget.run_timeout
+            )
+        incident = incident_from_suite(baseline)
+    return await healer.heal(root, incident, test_command=test_command, baseline=baseline)
