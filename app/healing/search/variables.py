@@ -1,0 +1,106 @@
+"""Another variable of the same kind in scope: `end` for `start`, `height` for `width`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from difflib import SequenceMatcher
+
+import libcst as cst
+from libcst.metadata import Assignment, BaseAssignment, BuiltinScope, ClassScope, GlobalScope, Scope
+
+from app.healing.search.site import Edit, Site
+
+_MAX_CANDIDATES = 8
+_NOT_VARIABLES = frozenset({"None", "True", "False", "self", "cls"})
+
+
+def is_variable_reference(site: Site, node: cst.Name) -> bool:
+    """True for a Name that reads or writes a variable (not an attribute, keyword or definition)."""
+    if node.value in _NOT_VARIABLES:
+        return False
+    parent = site.parent(node)
+    if isinstance(parent, cst.Attribute):
+        return parent.value is node
+    if isinstance(parent, cst.Arg):
+        return parent.value is node
+    return not isinstance(
+        parent,
+        cst.FunctionDef
+        | cst.ClassDef
+        | cst.Param
+        | cst.ImportAlias
+        | cst.AsName
+        | cst.Global
+        | cst.Nonlocal
+        | cst.NameItem,
+    )
+
+
+def kind_of(scope: Scope, name: str) -> str | None:
+    """`value`, `function`, `class` or `import` for a name bound in scope; None otherwise."""
+    kinds = {_kind(assignment) for assignment in scope[name]}
+    if len(kinds) != 1:
+        return None
+    return kinds.pop()
+
+
+def _kind(assignment: BaseAssignment) -> str:
+    if not isinstance(assignment, Assignment):
+        return "builtin"
+    node = assignment.node
+    if isinstance(node, cst.FunctionDef):
+        return "function"
+    if isinstance(node, cst.ClassDef):
+        return "class"
+    if isinstance(node, cst.Import | cst.ImportFrom):
+        return "import"
+    return "value"
+
+
+def visible_names(scope: Scope) -> list[tuple[int, str, str]]:
+    """(depth, name, kind) for every name bound where `scope` can see it, innermost first."""
+    found: dict[str, tuple[int, str, str]] = {}
+    current: Scope | None = scope
+    depth = 0
+    while current is not None and not isinstance(current, BuiltinScope):
+        if current is scope or not isinstance(current, ClassScope):
+            for assignment in current.assignments:
+                if assignment.name not in found:
+                    found[assignment.name] = (depth, assignment.name, _kind(assignment))
+        if isinstance(current, GlobalScope):
+            break
+        current = current.parent
+        depth += 1
+    return sorted(found.values())
+
+
+def edits(site: Site) -> Iterator[Edit]:
+    for node in site.nodes:
+        if not isinstance(node, cst.Name) or not is_variable_reference(site, node):
+            continue
+        scope = site.scopes.get(node)
+        if scope is None:
+            continue
+        kind = kind_of(scope, node.value)
+        if kind is None:
+            continue
+        storing = isinstance(site.parent(node), cst.AssignTarget | cst.AugAssign)
+        for rank, name in enumerate(_candidates(scope, node.value, kind)):
+            yield Edit(
+                operator="variable",
+                description=f"replace `{node.value}` with `{name}`",
+                weight=(27 if storing else 24) + (0 if kind == "value" else 3) + 0.2 * rank,
+                target=node,
+                replacement=node.with_changes(value=name),
+            )
+
+
+def _candidates(scope: Scope, original: str, kind: str) -> list[str]:
+    ranked = sorted(
+        (
+            (depth, -SequenceMatcher(None, original, name).ratio(), name)
+            for depth, name, other_kind in visible_names(scope)
+            if other_kind == kind and name != original and name not in _NOT_VARIABLES
+        ),
+    )
+    return [name for _, _, name in ranked[:_MAX_CANDIDATES]]
