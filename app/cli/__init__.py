@@ -12,9 +12,9 @@ from app.errors import KintsugiError
 
 def _command_modules() -> list[ModuleType]:
     # Imported here, not at module level, so `kintsugi --help` stays fast.
-    from app.cli import server
+    from app.cli import functions, heal, server
 
-    return [server]
+    return [server, heal, functions]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,126 @@
+"""`kintsugi heal PATH`: find, validate and optionally apply a fix for a crash or failing tests."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from app.errors import KintsugiError, PermanentError
+from app.healing.engine import build_healer, heal_repository
+from app.healing.incidents import incident_from_sentry, incident_from_traceback
+from app.healing.incidents.model import Incident
+from app.healing.pipeline import Budget, HealingResult
+from app.healing.suite import DEFAULT_TEST_COMMAND
+
+EXIT_FIXED, EXIT_NOT_FIXED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]  # argparse's own type
+    heal = commands.add_parser(
+        "heal",
+        help="heal a crash (traceback or Sentry event) or the failing tests of a repository",
+        description="Without --traceback or --sentry-event, runs the tests and heals what fails.",
+    )
+    heal.add_argument("path", type=Path, help="the repository's working tree")
+    source = heal.add_mutually_exclusive_group()
+    source.add_argument("--traceback", type=Path, metavar="FILE", help="a Python traceback as text")
+    source.add_argument(
+        "--sentry-event",
+        type=Path,
+        metavar="FILE",
+        help="a raw Sentry event or a whole webhook body",
+    )
+    heal.add_argument("--test-command", default=DEFAULT_TEST_COMMAND, metavar="CMD")
+    heal.add_argument("--apply", action="store_true", help="write the fix into the working tree")
+    heal.add_argument("--json", action="store_true", help="print the result as JSON")
+    heal.add_argument("--budget", type=float, default=300.0, metavar="SECONDS")
+    heal.set_defaults(handler=run_heal)
+
+
+def _incident(args: argparse.Namespace) -> Incident | None:
+    try:
+        if args.traceback is not None:
+            return incident_from_traceback(args.traceback.read_text(encoding="utf-8"))
+        if args.sentry_event is not None:
+            return incident_from_sentry(args.sentry_event.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise PermanentError(f"cannot read the incident file: {error}") from error
+    return None
+
+
+def run_heal(args: argparse.Namespace) -> int:
+    root: Path = args.path
+    if not root.is_dir():
+        print(f"kintsugi heal: {root} is not a directory", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        incident = _incident(args)
+        result = _heal_with_progress(root, incident, args)
+    except KintsugiError as error:
+        if args.json:
+            print(json.dumps({"error": str(error)}))
+        print(f"kintsugi heal: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if result.fix is not None and args.apply:
+        for path, text in {**result.fix.changes, **result.fix.new_tests}.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text, encoding="utf-8")
+    _report(result, args)
+    return EXIT_FIXED if result.fix is not None else EXIT_NOT_FIXED
+
+
+def _heal_with_progress(
+    root: Path, incident: Incident | None, args: argparse.Namespace
+) -> HealingResult:
+    from rich.console import Console
+
+    budget = Budget(seconds=args.budget, run_timeout=min(120.0, args.budget))
+    healer = build_healer(budget=budget, test_command=args.test_command)
+    console = Console(stderr=True)
+    with console.status("healing: reproducing, generating and validating candidates…"):
+        return asyncio.run(heal_repository(healer, root, incident, test_command=args.test_command))
+
+
+def _report(result: HealingResult, args: argparse.Namespace) -> None:
+    fix = result.fix
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "case_id": result.case_id,
+                    "fingerprint": result.fingerprint,
+                    "fixed": fix is not None,
+                    "reproduced": result.reproduced,
+                    "candidates_tried": result.candidates_tried,
+                    "seconds": round(result.seconds, 2),
+                    "applied": bool(fix and args.apply),
+                    "fix": fix.to_dict() if fix else None,
+                },
+                indent=2,
+            )
+        )
+        return
+    print(f"case {result.case_id} (fingerprint {result.fingerprint})")
+    print(
+        f"reproduced: {'yes' if result.reproduced else 'no'}; "
+        f"candidates tried: {result.candidates_tried}"
+    )
+    if fix is None:
+        print(f"no validated fix found in {result.seconds:.1f}s")
+        return
+    print(f"fix {fix.id} via {fix.strategy}/{fix.operator}, confidence {fix.confidence:.2f}")
+    print(f"root cause: {fix.root_cause}")
+    before, after = fix.evidence.before, fix.evidence.after
+    print(
+        f"tests before: {before.get('passed', 0)}/{before.get('total', 0)} passed; "
+        f"after: {after.get('passed', 0)}/{after.get('total', 0)} passed"
+    )
+    for path in sorted(fix.new_tests):
+        print(f"new regression test: {path}")
+    print()
+    print(fix.diff, end="")
+    if args.apply:
+        print("\napplied to the working tree")
