@@ -51,6 +51,7 @@ def edits(site: Site) -> Iterator[Edit]:
 
 
 def _guarded_subjects(site: Site) -> list[cst.BaseExpression]:
+    """Values the statement reads; those it dereferences (`x.y`, `x[i]`) first."""
     found: dict[str, cst.BaseExpression] = {}
     for root in site.roots:
         read: cst.CSTNode = root
@@ -58,7 +59,12 @@ def _guarded_subjects(site: Site) -> list[cst.BaseExpression]:
             read = root.value
         for subject in subjects(site, read):
             found.setdefault(site.code(subject), subject)
-    return list(found.values())
+    receivers = {
+        site.code(syntax.bare(node.value))
+        for node in site.nodes
+        if isinstance(node, cst.Attribute | cst.Subscript)
+    }
+    return sorted(found.values(), key=lambda subject: site.code(subject) not in receivers)
 
 
 def _exits(function: cst.FunctionDef, in_loop: bool) -> list[tuple[str, cst.BaseSmallStatement]]:

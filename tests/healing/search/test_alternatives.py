@@ -1,0 +1,50 @@
+"""Another builtin, method or attribute of the same kind."""
+
+from tests.healing.search.helpers import code, swapped, variants
+
+
+def test_min_becomes_max() -> None:
+    source = code(
+        """
+        def cap(value, ceiling):
+            return min(value, ceiling)
+        """
+    )
+    assert variants(source, "return", "builtin") == [swapped(source, "min(", "max(")]
+
+
+def test_shadowed_builtin_is_left_alone() -> None:
+    source = code(
+        """
+        def pick(values, min):
+            return min(values)
+        """
+    )
+    assert variants(source, "return", "builtin") == []
+
+
+def test_related_method_replaces_a_called_method_only() -> None:
+    source = code(
+        """
+        def is_script(path):
+            return path.name.startswith(".py")
+        """
+    )
+    assert variants(source, "return", "method") == [swapped(source, "startswith", "endswith")]
+
+
+def test_sibling_attribute_of_the_same_receiver() -> None:
+    source = code(
+        """
+        class Rect:
+            def __init__(self, width, height):
+                self.width = width
+                self.height = height
+
+            def area(self):
+                return self.width * self.width
+        """
+    )
+    found = variants(source, "return", "attribute")
+    assert swapped(source, "self.width * self.width", "self.width * self.height") in found
+    assert swapped(source, "self.width * self.width", "self.height * self.width") in found

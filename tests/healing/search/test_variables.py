@@ -1,0 +1,45 @@
+"""Another variable of the same kind in scope."""
+
+from tests.healing.search.helpers import code, swapped, variants
+
+SOURCE = code(
+    """
+    import os
+
+    LIMIT = 10
+
+
+    def area(width, height):
+        depth = 1
+        return width * width * depth
+    """
+)
+
+
+def test_variables_in_scope_replace_one_occurrence_at_a_time() -> None:
+    found = variants(SOURCE, "return", "variable")
+    assert swapped(SOURCE, "width * width * depth", "width * height * depth") in found
+    assert swapped(SOURCE, "width * width * depth", "height * width * depth") in found
+    assert swapped(SOURCE, "width * width * depth", "width * width * LIMIT") in found
+
+
+def test_imports_functions_and_builtins_are_not_variables() -> None:
+    found = variants(SOURCE, "return", "variable")
+    for name in ("os", "area", "len"):
+        assert not any(f" {name} " in variant.splitlines()[-1] + " " for variant in found)
+
+
+def test_names_of_enclosing_class_body_are_not_visible_in_methods() -> None:
+    source = code(
+        """
+        class Box:
+            padding = 2
+
+            def inner(self, outer):
+                margin = 1
+                return outer - margin
+        """
+    )
+    found = variants(source, "return", "variable")
+    assert swapped(source, "outer - margin", "outer - outer") in found
+    assert not any("padding" in variant.splitlines()[-1] for variant in found)
