@@ -32,7 +32,6 @@ class PoolKey:
     """Workers are never shared across these: state left by one call stays in its repository."""
 
     repository: str
-    checkout: Path
     region: str
     memory_mb: int
 
@@ -171,9 +170,7 @@ class WarmPool:
             tmp_mb=64,
         )
         argv = [self._sandbox.python, "-I", "-S", "-c", _worker_source()]
-        process = await self._sandbox.start(
-            argv, workdir=workdir, limits=limits, readonly_binds=[key.checkout]
-        )
+        process = await self._sandbox.start(argv, workdir=workdir, limits=limits)
         worker = SandboxWorker(key, process, workdir, self._max_reply_bytes)
         try:
             await worker.ready()

@@ -226,9 +226,15 @@ class ServerlessRuntime:
     ) -> _Outcome:
         spec = target.spec
         pool = self._warm_pool()
+        try:
+            source = await asyncio.to_thread(_read_source, target.checkout / spec.file)
+        except (OSError, UnicodeDecodeError) as error:
+            checked = CheckedResult(FUNCTION_ERROR, error=f"cannot read {spec.file}: {error}")
+            return _Outcome(checked, "cold", spec.region)
         request = {
             "id": invocation_id,
-            "file": str(target.checkout / spec.file),
+            "file": spec.file,
+            "source": source,
             "handler": spec.handler,
             "event": event,
             "context": {
@@ -289,6 +295,10 @@ class ServerlessRuntime:
             log.exception("could not record function invocation", extra={"event_id": event.id})
 
 
+def _read_source(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
 def _pool_key(target: _Declared) -> PoolKey:
     spec = target.spec
-    return PoolKey(target.repository, target.checkout, spec.region, spec.memory_mb)
+    return PoolKey(target.repository, spec.region, spec.memory_mb)

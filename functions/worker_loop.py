@@ -1,9 +1,10 @@
 """The loop a sandboxed function worker runs: one JSON request per stdin line, one reply out.
 
 Runs inside the sandbox as `python -I -S -c <source>`, so it uses the standard library only
-and never imports Kintsugi. A request is
-`{"id", "file", "handler", "event", "context": {"function_name", "invocation_id", "repository",
-"region", "memory_limit_mb", "timeout_ms"}}`; the reply is
+and never imports Kintsugi. A function is one file, sent as source: the sandbox sees nothing
+of the checkout. A request is `{"id", "file", "source", "handler", "event", "context":
+{"function_name", "invocation_id", "repository", "region", "memory_limit_mb", "timeout_ms"}}`;
+the reply is
 `{"id", "ok", "result" | "error", "logs", "cpu_seconds", "peak_memory_mb"}`.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
+import hashlib
 import io
 import json
 import logging
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-_MODULES: dict[str, tuple[int, ModuleType]] = {}
+_MODULES: dict[str, tuple[str, ModuleType]] = {}
 
 
 class Context:
@@ -56,23 +57,18 @@ class _ListHandler(logging.Handler):
         self.lines.append(f"{record.levelname} {record.getMessage()}")
 
 
-def _handler(path: str, name: str) -> Callable[..., Any]:
-    stamp = os.stat(path).st_mtime_ns
+def _handler(path: str, source: str, name: str) -> Callable[..., Any]:
+    digest = hashlib.sha256(source.encode()).hexdigest()
     cached = _MODULES.get(path)
-    if cached is None or cached[0] != stamp:
-        spec = importlib.util.spec_from_file_location(f"repo_function_{len(_MODULES)}", path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot load {path}")
-        module = importlib.util.module_from_spec(spec)
-        directory = os.path.dirname(path)
-        if directory not in sys.path:
-            sys.path.insert(0, directory)
-        spec.loader.exec_module(module)
-        cached = (stamp, module)
+    if cached is None or cached[0] != digest:
+        module = ModuleType(f"repo_function_{len(_MODULES)}")
+        module.__file__ = path
+        exec(compile(source, path, "exec"), module.__dict__)
+        cached = (digest, module)
         _MODULES[path] = cached
     handler = getattr(cached[1], name, None)
     if not callable(handler):
-        raise AttributeError(f"{os.path.basename(path)} has no function {name!r}")
+        raise AttributeError(f"{path} has no function {name!r}")
     return handler  # type: ignore[no-any-return]  # whatever the repository defined
 
 
@@ -82,7 +78,7 @@ def _invoke(request: dict[str, Any]) -> dict[str, Any]:
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed):
-            handler = _handler(request["file"], request["handler"])
+            handler = _handler(request["file"], request["source"], request["handler"])
             result = handler(request["event"], context)
             if asyncio.iscoroutine(result):
                 result = asyncio.run(result)

@@ -58,7 +58,8 @@ def spy(event, context):
     names = sorted(os.environ)
     secret = [n for n in names if "SECRET" in n or "KEY" in n or "TOKEN" in n]
     try:
-        open(os.path.join(os.path.dirname(__file__), "planted.txt"), "w")
+        with open(event["target"], "w") as planted:
+            planted.write("planted")
         wrote = True
     except OSError:
         wrote = False
@@ -73,6 +74,10 @@ def crash(event, context):
 def huge(event, context):
     return {"blob": "x" * 2_000_000}
 """
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()
 
 
 def make_repo(root: Path, name: str) -> Path:
@@ -108,14 +113,16 @@ async def test_declared_function_runs_cold_then_warm(runtime: ServerlessRuntime)
 
 
 async def test_function_sees_no_secrets_and_cannot_change_the_checkout(
-    runtime: ServerlessRuntime, monkeypatch: pytest.MonkeyPatch
+    runtime: ServerlessRuntime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("GITHUB_APP_PRIVATE_KEY", "fake-key")
     monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "fake-secret")
-    response = await runtime.invoke("spy", event={}, repository="octo/repo")
+    target = tmp_path / "octo" / ".github" / "functions" / "planted.txt"
+    response = await runtime.invoke("spy", event={"target": str(target)}, repository="octo/repo")
     assert response.status_code == 200, response.error
     assert response.body["secret_names"] == []
     assert response.body["wrote_checkout"] is False
+    assert not _exists(target)
     assert response.body["uid"] != 0
 
 
