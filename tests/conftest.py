@@ -19,7 +19,7 @@ from app.database import create_engine, upgrade
 from app.settings import async_database_url
 
 T = TypeVar("T")
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
 def _ci() -> bool:
