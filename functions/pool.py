@@ -134,6 +134,7 @@ class WarmPool:
         self._keep_warm = keep_warm
         self._max_reply_bytes = max_reply_bytes
         self._idle: dict[PoolKey, list[SandboxWorker]] = defaultdict(list)
+        self._retiring: set[asyncio.Task[None]] = set()
 
     async def acquire(self, key: PoolKey) -> tuple[SandboxWorker, bool]:
         """A worker for `key` and whether it was warm (already running)."""
@@ -150,7 +151,10 @@ class WarmPool:
         if worker.alive and len(idle) < self._keep_warm:
             idle.append(worker)
         else:
-            await worker.close()
+            # Tearing a sandbox down is not part of the invocation the caller waits for.
+            retiring = asyncio.ensure_future(worker.close())
+            self._retiring.add(retiring)
+            retiring.add_done_callback(self._retiring.discard)
 
     async def prewarm(self, key: PoolKey, count: int = 1) -> None:
         while len(self._idle[key]) < count:
@@ -182,4 +186,4 @@ class WarmPool:
     async def close(self) -> None:
         workers = [worker for idle in self._idle.values() for worker in idle]
         self._idle.clear()
-        await asyncio.gather(*(worker.close() for worker in workers))
+        await asyncio.gather(*(worker.close() for worker in workers), *self._retiring)
