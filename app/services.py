@@ -75,7 +75,7 @@ async def open_services(
     router = router or default_router()
     queue: JobQueue
     if settings.redis_url:
-        queue = ArqQueue(settings.redis_url)
+        queue = ArqQueue(settings.redis_url, queue_name=settings.queue_name)
     else:
         in_process = InProcessQueue(event_job(settings, store, router))
         await in_process.start()

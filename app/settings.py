@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str | None = None
     redis_url: str | None = None
+    queue_name: str = "kintsugi:queue"
     github_webhook_secret: SecretStr | None = None
     sentry_webhook_secret: SecretStr | None = None
     max_webhook_bytes: int = Field(default=25 * 1024 * 1024, gt=0)

@@ -54,6 +54,7 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
     return {
         "functions": [handle_event],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "queue_name": settings.queue_name,
         "on_startup": startup,
         "on_shutdown": shutdown,
         # arq's default of 0.5 s between polls would dominate event-to-handler latency.

@@ -29,7 +29,7 @@ class JobQueue(Protocol):
 class ArqQueue:
     """Enqueues `handle_event` jobs on Redis for `kintsugi worker` processes."""
 
-    def __init__(self, redis_url: str, *, queue_name: str = "arq:queue") -> None:
+    def __init__(self, redis_url: str, *, queue_name: str) -> None:
         self.redis_settings = RedisSettings.from_dsn(redis_url)
         # Fail fast while Redis is down: the outbox keeps the event and the relay retries.
         self.redis_settings.conn_retries = 0
