@@ -41,11 +41,9 @@ async def test_sentry_crash_is_reproduced_fixed_and_audited(
     assert "tok-123" not in str(fix.to_dict())
     [regression] = fix.new_tests
     assert "total({'price': 2}, 'redacted')" in fix.new_tests[regression]
-    assert [event.type for event in events] == [
-        EventType.HEALING_CASE_OPENED,
-        EventType.HEALING_CANDIDATE_REJECTED,
-        EventType.HEALING_FIX_VALIDATED,
-    ]
+    assert events[0].type == EventType.HEALING_CASE_OPENED
+    assert events[-1].type == EventType.HEALING_FIX_VALIDATED
+    assert events[-1].payload["id"] == fix.id
     assert {event.payload["case_id"] for event in events} == {result.case_id}
     # The working tree is untouched: validation ran on copies.
     assert 'order["qty"]' in (orders_repo / "shop/orders.py").read_text()

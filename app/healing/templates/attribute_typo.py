@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 import libcst as cst
 
 from app.healing.incidents.model import ExceptionInfo
 from app.healing.templates.base import LineView, TemplateContext, TemplateEdit, quoted_name
-from app.healing.templates.scope import ModuleScope, builtin_type_attributes, stdlib_attributes
+from app.healing.templates.scope import (
+    ModuleScope,
+    builtin_type_attributes,
+    stdlib_attributes,
+    suggestions,
+)
 
 NAME = "attribute_typo"
 _OBJECT = r"^'(\w+)' object has no attribute '(\w+)'"
@@ -38,9 +42,7 @@ class AttributeTypo:
             known = stdlib_attributes(module) or context.known_names
         else:
             known = builtin_type_attributes(owner) or (scope.attributes | context.known_names)
-        for suggestion in difflib.get_close_matches(
-            missing, sorted(known - {missing}), n=3, cutoff=0.7
-        ):
+        for suggestion in suggestions(context.exception.value, missing, known):
             yield TemplateEdit(
                 NAME,
                 f"`{owner or module}` has no attribute `{missing}`: use `{suggestion}`",

@@ -100,8 +100,12 @@ def _reduction(view: LineView) -> Iterator[TemplateEdit]:
                     whitespace_after=cst.SimpleWhitespace(""),
                 ),
             )
+            value = node.args[0].value
+            if isinstance(value, cst.GeneratorExp) and not value.lpar:
+                # A bare generator argument needs its own parentheses beside a keyword.
+                value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
             first = node.args[0].with_changes(
-                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                value=value, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
             )
             replacement = node.with_changes(args=[first, argument])
             yield TemplateEdit(

@@ -34,7 +34,7 @@ class MissingKey:
                 continue
             key = view.code(node.slice[0].slice.value)  # type: ignore[attr-defined]  # Index checked
             mapping = view.code(node.value)
-            for default in _DEFAULTS:
+            for default in _defaults_for(view, node):
                 call = (
                     f"{mapping}.get({key})"
                     if default == "None"
@@ -48,6 +48,14 @@ class MissingKey:
                     f"read `{mapping}[{key}]` with a default ({default})",
                     view.replace(node, replacement),
                 )
+
+
+def _defaults_for(view: LineView, node: cst.Subscript) -> tuple[str, ...]:
+    """Arithmetic on the value wants a number: try 0 before None there."""
+    parent = view.parent(node)
+    if isinstance(parent, cst.BinaryOperation | cst.AugAssign | cst.UnaryOperation):
+        return ("0", *(default for default in _DEFAULTS if default != "0"))
+    return _DEFAULTS
 
 
 def _literal(value: str) -> object:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Iterator
 
@@ -10,7 +9,7 @@ import libcst as cst
 
 from app.healing.incidents.model import ExceptionInfo
 from app.healing.templates.base import LineView, TemplateContext, TemplateEdit, quoted_name
-from app.healing.templates.scope import ModuleScope
+from app.healing.templates.scope import ModuleScope, suggestions
 
 NAME = "name_typo"
 
@@ -34,9 +33,7 @@ class NameTypo:
         if not uses:
             return
         scope = ModuleScope(view.module)
-        for suggestion in difflib.get_close_matches(
-            missing, sorted(scope.names - {missing}), n=3, cutoff=0.7
-        ):
+        for suggestion in suggestions(context.exception.value, missing, scope.names):
             yield TemplateEdit(
                 NAME,
                 f"`{missing}` is not defined: use `{suggestion}`",

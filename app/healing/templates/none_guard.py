@@ -51,6 +51,9 @@ def _suspects(view: LineView, message: str) -> Iterator[cst.BaseExpression]:
         for loop in view.nodes(cst.For):
             if is_pure(view, loop.iter):
                 yield loop.iter
+        for clause in view.nodes(cst.CompFor):
+            if is_pure(view, clause.iter):
+                yield clause.iter
     if "callable" in message:
         for call in view.nodes(cst.Call):
             if is_pure(view, call.func):
@@ -73,7 +76,8 @@ def _guards(
     suspect: cst.BaseExpression,
     code: str,
 ) -> Iterator[TemplateEdit]:
-    if isinstance(statement, cst.For) and statement.iter is suspect:
+    loop = view.parent(suspect)
+    if isinstance(loop, cst.For | cst.CompFor) and loop.iter is suspect:
         fallback = suspect.with_changes(lpar=(), rpar=())
         replacement = view.parse_expression(f"({view.code(fallback)} or [])")
         yield TemplateEdit(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import builtins
+import difflib
 import importlib
+import re
 import sys
+from collections.abc import Iterable
 
 import libcst as cst
 
@@ -97,3 +100,14 @@ def builtin_type_attributes(type_name: str) -> frozenset[str]:
     if isinstance(kind, type):
         return frozenset(name for name in dir(kind) if not name.startswith("_"))
     return frozenset()
+
+
+def suggestions(message: str, missing: str, known: Iterable[str]) -> list[str]:
+    """Python's own "Did you mean" hint first (tracebacks carry it), then the closest names."""
+    found: list[str] = []
+    hint = re.search(r"Did you mean:? '?([\w.]+)'?\?", message)
+    if hint and hint.group(1) != missing and "." not in hint.group(1):
+        found.append(hint.group(1))
+    close = difflib.get_close_matches(missing, sorted(set(known) - {missing}), n=3, cutoff=0.7)
+    found.extend(name for name in close if name not in found)
+    return found

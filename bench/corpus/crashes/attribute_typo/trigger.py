@@ -1,0 +1,3 @@
+from bank.accounts import account_summary
+
+print(account_summary("bob", -5))

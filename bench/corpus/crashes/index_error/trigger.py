@@ -1,0 +1,3 @@
+from releases.versions import latest
+
+print(latest([]))

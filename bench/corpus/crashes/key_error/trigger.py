@@ -1,0 +1,3 @@
+from logistics.parcels import price
+
+print(price({"weight": 2}))

@@ -1,0 +1,3 @@
+from weather.readings import peak_temperature
+
+print(peak_temperature([]))

@@ -1,0 +1,3 @@
+from reports.export import export
+
+print(export([1, 2], True))

@@ -1,0 +1,3 @@
+from orders.labels import describe
+
+print(describe(7, 15))

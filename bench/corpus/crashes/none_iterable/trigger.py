@@ -1,0 +1,3 @@
+from blog.posts import normalised_tags
+
+print(normalised_tags({"title": "Draft"}))

@@ -1,0 +1,3 @@
+from teams.members import first_admin
+
+print(first_admin([{"name": "ana", "admin": False}]))

@@ -1,0 +1,3 @@
+from jobs.progress import progress
+
+print(progress(3, 4, True))

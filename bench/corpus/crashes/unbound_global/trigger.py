@@ -1,0 +1,3 @@
+from cache.lookup import lookup
+
+print(lookup({}, "b"))

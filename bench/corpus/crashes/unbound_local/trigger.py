@@ -1,0 +1,3 @@
+from school.grades import grade
+
+print(grade(10))
