@@ -1,0 +1,39 @@
+"""Settings refuse to run a server that would accept unsigned webhooks."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.errors import ConfigurationError
+from app.main import create_app
+from app.settings import Settings
+
+
+def test_missing_webhook_secrets_are_named_in_the_error() -> None:
+    settings = Settings(_env_file=None, github_webhook_secret="set")  # type: ignore[call-arg]
+
+    with pytest.raises(ConfigurationError) as raised:
+        create_app(settings)
+
+    assert "SENTRY_WEBHOOK_SECRET" in str(raised.value)
+    assert "GITHUB_WEBHOOK_SECRET" not in str(raised.value)
+
+
+def test_blank_secrets_count_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "")
+    monkeypatch.setenv("SENTRY_WEBHOOK_SECRET", "")
+
+    with pytest.raises(ConfigurationError, match="GITHUB_WEBHOOK_SECRET and SENTRY_WEBHOOK_SECRET"):
+        Settings(_env_file=None).require_webhook_secrets()  # type: ignore[call-arg]
+
+
+def test_secrets_do_not_show_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "very-secret-value")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert "very-secret-value" not in repr(settings)
+
+
+def test_embedded_default_is_a_sqlite_file_in_the_data_dir() -> None:
+    settings = Settings(_env_file=None, data_dir="/var/lib/kintsugi")  # type: ignore[call-arg]
+    assert settings.resolved_database_url == "sqlite+aiosqlite:////var/lib/kintsugi/kintsugi.db"
+    assert settings.is_sqlite
