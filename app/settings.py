@@ -35,8 +35,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     sandbox_allow_degraded: bool = True
+    sentry_dsn: SecretStr | None = None
+    sentry_environment: str | None = None
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    dashboard_token: SecretStr | None = None
 
-    @field_validator("github_webhook_secret", "sentry_webhook_secret", mode="before")
+    @field_validator(
+        "github_webhook_secret",
+        "sentry_webhook_secret",
+        "sentry_dsn",
+        "sentry_environment",
+        "dashboard_token",
+        mode="before",
+    )
     @classmethod
     def _blank_is_missing(cls, value: object) -> object:
         return None if value == "" else value
