@@ -12,6 +12,7 @@ import pytest
 from app.errors import ConfigurationError
 from app.settings import Settings
 from functions.sandbox import Sandbox, SandboxLimits
+from functions.sandbox_users import UidPool
 
 pytestmark = pytest.mark.sandbox
 
@@ -116,3 +117,15 @@ async def test_degraded_run_still_clears_environment_and_limits(
     assert "GITHUB_WEBHOOK_SECRET" not in result.stdout
     assert "fake-degraded-secret" not in result.stdout
     assert result.outcome == "timeout"
+
+
+def test_uids_are_never_shared_even_between_separate_pools(tmp_path: Path) -> None:
+    # Two pools stand for two server or worker processes sharing one machine.
+    first = UidPool(base=90_000, count=2, lock_dir=tmp_path)
+    second = UidPool(base=90_000, count=2, lock_dir=tmp_path)
+    held = {first.acquire(), second.acquire()}
+    assert held == {90_000, 90_001}
+    with pytest.raises(RuntimeError, match="in use"):
+        second.acquire()
+    first.release(90_000 if 90_000 in first._held else 90_001)
+    assert second.acquire() in held

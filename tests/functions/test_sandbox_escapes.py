@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,13 @@ pytestmark = pytest.mark.sandbox
 FAST = SandboxLimits(cpu_seconds=3, wall_seconds=5, memory_mb=256, max_processes=32)
 
 
+# Every command carries this token in its command line, and so does every process it forks,
+# which tells this test run's processes from other sandboxes running on the same machine.
+RUN_MARKER = f"escape-test-{uuid.uuid4().hex}"
+
+
 def _code(source: str) -> list[str]:
-    return [sys.executable, "-c", textwrap.dedent(source)]
+    return [sys.executable, "-c", textwrap.dedent(source) + f"\n# {RUN_MARKER}\n"]
 
 
 @pytest.fixture
@@ -32,13 +38,21 @@ def workdir(tmp_path: Path) -> Path:
 
 def assert_host_unharmed() -> None:
     assert subprocess.run(["true"], check=False).returncode == 0
+    sandbox_uids = range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + SANDBOX_UID_COUNT)
     leftovers = [
         pid
         for pid in os.listdir("/proc")
-        if pid.isdigit()
-        and _uid_of(pid) in range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + SANDBOX_UID_COUNT)
+        if pid.isdigit() and _uid_of(pid) in sandbox_uids and RUN_MARKER in _cmdline(pid)
     ]
     assert leftovers == [], "sandboxed processes outlived their run"
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _exists(path: str) -> bool:
