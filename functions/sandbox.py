@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import functools
-import json
 import logging
 import os
 import shutil
@@ -22,18 +20,15 @@ from typing import IO, Literal
 from app.errors import ConfigurationError
 from functions import reaper
 from functions.sandbox_command import RlimitSpec, bubblewrap_argv, interpreter_roots, sandbox_env
-from functions.sandbox_process import ProcessExit, SandboxedProcess, capture
+from functions.sandbox_outcome import Outcome, run_outcome, with_measured_usage
+from functions.sandbox_process import SandboxedProcess, capture
 from functions.sandbox_users import UidPool, chown_tree, reap_uid
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["ok", "error", "timeout", "memory", "killed"]
 SandboxMode = Literal["bubblewrap", "degraded"]
 
 _MB = 1024 * 1024
-_SIGXCPU = 24
-_SIGKILL = 9
-_MEMORY_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory")
 _UIDS = UidPool()
 
 
@@ -155,7 +150,7 @@ class Sandbox:
             finally:
                 for stream in (process.stdout, process.stderr):
                     stream.close()
-            ended = _with_measured_usage(ended, report.read())
+            ended = with_measured_usage(ended, report.read())
         stderr = err.text()
         return SandboxResult(
             exit_code=ended.exit_code,
@@ -164,7 +159,7 @@ class Sandbox:
             wall_seconds=time.monotonic() - started,
             cpu_seconds=ended.cpu_seconds,
             peak_memory_mb=ended.peak_memory_mb,
-            outcome=_outcome(ended, timed_out, limits, stderr),
+            outcome=run_outcome(ended, timed_out, limits.cpu_seconds, stderr),
             truncated=bool(out.dropped or err.dropped),
         )
 
@@ -296,30 +291,3 @@ def _stdin_file(data: bytes | None) -> Iterator[IO[bytes] | None]:
 @functools.cache
 def _reaper_source() -> str:
     return Path(reaper.__file__).read_text(encoding="utf-8")
-
-
-def _with_measured_usage(ended: ProcessExit, report: bytes) -> ProcessExit:
-    """The reaper's figures for the command itself, when it lived to write them."""
-    try:
-        usage = json.loads(report)
-        return dataclasses.replace(
-            ended,
-            cpu_seconds=float(usage["cpu_seconds"]),
-            peak_memory_mb=float(usage["peak_memory_mb"]),
-        )
-    except (ValueError, KeyError, TypeError):
-        return ended
-
-
-def _outcome(ended: ProcessExit, timed_out: bool, limits: SandboxLimits, stderr: str) -> Outcome:
-    if timed_out:
-        return "timeout"
-    if ended.signal == _SIGXCPU or (
-        ended.signal == _SIGKILL and ended.cpu_seconds >= limits.cpu_seconds
-    ):
-        return "timeout"
-    if ended.exit_code != 0 and any(marker in stderr[-2_000:] for marker in _MEMORY_MARKERS):
-        return "memory"
-    if ended.signal is not None:
-        return "killed"
-    return "ok" if ended.exit_code == 0 else "error"
