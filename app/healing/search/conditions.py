@@ -68,6 +68,17 @@ def _reshaped(site: Site, node: cst.BooleanOperation) -> Iterator[Edit]:
         target=node.operator,
         replacement=swapped,
     )
+    whole = site.code(syntax.bare(node))
+    for clause in (node.left, node.right):
+        if isinstance(clause, cst.BooleanOperation) and not clause.lpar:
+            continue
+        yield Edit(
+            operator="negate_condition",
+            description=f"negate `{site.code(syntax.bare(clause))}` in `{whole}`",
+            weight=19,
+            target=clause,
+            replacement=syntax.substitute(site, clause, syntax.negate(syntax.bare(clause))),
+        )
     for kept in (node.left, node.right):
         yield Edit(
             operator="drop_condition",

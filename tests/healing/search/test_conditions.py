@@ -14,13 +14,17 @@ SOURCE = code(
 
 def test_compound_condition_is_negated_with_parentheses() -> None:
     found = variants(SOURCE, "if post", "negate_condition")
-    assert found == [
-        swapped(
-            SOURCE,
-            "if post.published and viewer.active:",
-            "if not (post.published and viewer.active):",
-        )
-    ]
+    assert found[0] == swapped(
+        SOURCE,
+        "if post.published and viewer.active:",
+        "if not (post.published and viewer.active):",
+    )
+
+
+def test_each_clause_of_a_compound_condition_is_negated_alone() -> None:
+    found = variants(SOURCE, "if post", "negate_condition")
+    assert swapped(SOURCE, "and viewer.active", "and not viewer.active") in found
+    assert swapped(SOURCE, "if post.published", "if not post.published") in found
 
 
 def test_and_becomes_or_and_each_clause_may_stand_alone() -> None:
