@@ -12,6 +12,7 @@ from app.api import health, webhooks
 from app.api.deps import WebhookSecrets
 from app.services import Services, open_services
 from app.settings import Settings, get_settings
+from app.telemetry import init_error_reporting
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
@@ -19,6 +20,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     caller owns them; otherwise the lifespan opens and closes its own."""
     settings = settings or get_settings()
     github_secret, sentry_secret = settings.require_webhook_secrets()
+    init_error_reporting(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
