@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     sentry_environment: str | None = None
     sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
     dashboard_token: SecretStr | None = None
+    llm_model: str | None = None  # any litellm model string; unset means no LLM
+    llm_fallbacks: str = ""  # comma-separated litellm model strings tried in order
+    llm_api_base: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0)
+    llm_cost_budget_usd: float | None = Field(default=None, ge=0)  # per healing case
 
     @field_validator(
         "github_webhook_secret",
