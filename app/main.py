@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from app import __version__
 from app.api import health, webhooks
 from app.api.deps import WebhookSecrets
+from app.dashboard.routes import router as dashboard_router
 from app.services import Services, open_services
 from app.settings import Settings, get_settings
 from app.telemetry import init_error_reporting
@@ -38,4 +39,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.secrets = WebhookSecrets(github=github_secret, sentry=sentry_secret)
     app.include_router(webhooks.router)
     app.include_router(health.router)
+    app.include_router(dashboard_router)
     return app
