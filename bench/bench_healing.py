@@ -98,6 +98,15 @@ async def run_case(case: Path, budget: float, runner: CommandRunner) -> list[Row
         if fix is not None and spec["kind"] == "crash" and spec.get("trigger"):
             fixed = await trigger_survives(runner, case, fix.changes, str(spec["trigger"]))
         how = f"{fix.strategy}/{fix.operator} c={fix.confidence:.2f}" if fix else "-"
+        bug = spec.get("bug")
+        if fix is not None and isinstance(bug, dict) and fix.location:
+            # Logic cases name the line the bug is on: say whether the fix edited that line.
+            at_bug = fix.location.endswith(f"{bug['path']}:{bug['line']}")
+            how += (
+                " at bug line"
+                if at_bug
+                else f" at {fix.location} (bug {bug['path']}:{bug['line']})"
+            )
         rows.append(
             Row(
                 case.name,

@@ -38,6 +38,7 @@ class Fix:
     confidence: float
     evidence: Evidence
     new_tests: dict[str, str] = field(default_factory=dict)
+    location: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +49,7 @@ class Fix:
             "operator": self.operator,
             "description": self.description,
             "files": list(self.files),
+            "location": self.location,
             "diff": self.diff,
             "root_cause": self.root_cause,
             "confidence": self.confidence,

@@ -286,6 +286,7 @@ class Healer:
             files=tuple(sorted(candidate.changes)),
             changes=dict(candidate.changes),
             root_cause=root_cause,
+            location=f"{location.path}:{location.line}" if location else None,
             confidence=confidence(
                 candidate.strategy, reproduced, after.get("total", 0), regressions
             ),
