@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     sandbox_allow_degraded: bool = True
+    functions_token_secret: SecretStr | None = None
+    functions_checkouts_dir: Path | None = None
     sentry_dsn: SecretStr | None = None
     sentry_environment: str | None = None
     sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
@@ -46,6 +48,8 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0)
     llm_cost_budget_usd: float | None = Field(default=None, ge=0)  # per healing case
+    healing_budget_seconds: float = Field(default=300.0, gt=0)  # wall clock per healing case
+    healing_parallel_candidates: int = Field(default=2, ge=1)  # candidates validated at once
 
     @field_validator(
         "github_webhook_secret",

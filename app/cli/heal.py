@@ -36,7 +36,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     heal.add_argument("--test-command", default=DEFAULT_TEST_COMMAND, metavar="CMD")
     heal.add_argument("--apply", action="store_true", help="write the fix into the working tree")
     heal.add_argument("--json", action="store_true", help="print the result as JSON")
-    heal.add_argument("--budget", type=float, default=300.0, metavar="SECONDS")
+    heal.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wall-clock budget of the case (default: HEALING_BUDGET_SECONDS)",
+    )
     heal.set_defaults(handler=run_heal)
 
 
@@ -77,8 +83,21 @@ def _heal_with_progress(
 ) -> HealingResult:
     from rich.console import Console
 
-    budget = Budget(seconds=args.budget, run_timeout=min(120.0, args.budget))
-    healer = build_healer(budget=budget, test_command=args.test_command)
+    from app.settings import get_settings
+
+    settings = get_settings()
+    seconds = args.budget if args.budget is not None else settings.healing_budget_seconds
+    budget = Budget(
+        seconds=seconds,
+        run_timeout=min(120.0, seconds),
+        parallel=settings.healing_parallel_candidates,
+    )
+    llm_provider = None
+    if settings.llm_model:
+        from app.llm import LLMProviderAbstraction
+
+        llm_provider = LLMProviderAbstraction().for_case(settings.llm_cost_budget_usd)
+    healer = build_healer(budget=budget, test_command=args.test_command, llm_provider=llm_provider)
     console = Console(stderr=True)
     with console.status("healing: reproducing, generating and validating candidates…"):
         return asyncio.run(heal_repository(healer, root, incident, test_command=args.test_command))
