@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import health, webhooks
+from app.api import functions, health, webhooks
 from app.api.deps import WebhookSecrets
 from app.dashboard.routes import router as dashboard_router
 from app.services import Services, open_services
@@ -39,5 +39,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.secrets = WebhookSecrets(github=github_secret, sentry=sentry_secret)
     app.include_router(webhooks.router)
     app.include_router(health.router)
+    app.include_router(functions.router)
     app.include_router(dashboard_router)
     return app

@@ -7,12 +7,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.database import create_engine, ensure_schema
+from app.events.model import Event
 from app.events.sql import SqlEventStore
 from app.events.store import EventStore
 from app.settings import Settings
+from functions import ServerlessRuntime, register_metrics
+from functions.sandbox import Sandbox
 from workers.handlers import default_router
 from workers.jobs import EventJob, Router
 from workers.queue import ArqQueue, InProcessQueue, JobQueue
@@ -29,6 +33,10 @@ class Services:
     queue: JobQueue
     relay: OutboxRelay
     router: Router
+    sandbox: Sandbox
+    functions: ServerlessRuntime
+    # Metrics that belong to these services rather than to the process (tests open many).
+    metrics: CollectorRegistry
 
     @property
     def queue_kind(self) -> str:
@@ -45,6 +53,7 @@ class Services:
         return None
 
     async def close(self) -> None:
+        await self.functions.close()
         await self.relay.stop()
         await self.queue.close()
         await self.store.close()
@@ -82,6 +91,14 @@ async def open_services(
         queue = in_process
     relay = OutboxRelay(store, queue, poll_seconds=settings.outbox_poll_seconds, **relay_options)
     await relay.start()
+    sandbox = Sandbox(allow_degraded=settings.sandbox_allow_degraded)
+
+    async def record_invocation(event: Event) -> None:
+        await store.append(event.stream, event)
+
+    functions = ServerlessRuntime(sandbox=sandbox, on_invoked=record_invocation)
+    metrics = CollectorRegistry()
+    register_metrics(functions.invocations, metrics)
     log.info(
         "services ready",
         extra={
@@ -89,4 +106,4 @@ async def open_services(
             "queue": "arq" if settings.redis_url else "in-process",
         },
     )
-    return Services(settings, engine, store, queue, relay, router)
+    return Services(settings, engine, store, queue, relay, router, sandbox, functions, metrics)

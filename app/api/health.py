@@ -31,6 +31,8 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         checks["database"] = f"unreachable: {type(error).__name__}"
     checks["queue"] = "ok" if await services.queue.ping() else "unreachable"
     ready = all(value == "ok" for value in checks.values())
+    # A degraded sandbox still serves, but operators must see it: untrusted code is less isolated.
+    checks["sandbox"] = "ok" if services.sandbox.mode == "bubblewrap" else "degraded"
     body = {
         "status": "ready" if ready else "not ready",
         "queue_backend": services.queue_kind,
@@ -45,4 +47,5 @@ async def metrics(services: ServicesDep) -> Response:
     if depth is not None:
         QUEUE_DEPTH.set(depth)
     OUTBOX_PENDING.set(len(await services.store.outbox_pending(limit=10_000)))
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    body = generate_latest() + generate_latest(services.metrics)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

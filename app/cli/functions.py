@@ -28,6 +28,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     invoke.add_argument("--event", type=Path, help="a JSON file with the event (default: {})")
     invoke.set_defaults(handler=run_invoke)
 
+    token = sub.add_parser("token", help="the bearer token of a repository's HTTP triggers")
+    token.add_argument("repository", help="owner/repo")
+    token.set_defaults(handler=run_token)
+
+
+def run_token(args: argparse.Namespace) -> int:
+    from app.api.functions import repository_token
+    from app.settings import get_settings
+
+    secret = get_settings().functions_token_secret
+    if secret is None:
+        raise ConfigurationError("FUNCTIONS_TOKEN_SECRET is not set: HTTP triggers are disabled")
+    if args.repository.count("/") != 1:
+        raise ConfigurationError(f"{args.repository!r} is not of the form owner/repo")
+    print(repository_token(secret.get_secret_value().encode(), args.repository))
+    return 0
+
 
 def run_list(args: argparse.Namespace) -> int:
     from functions.config import load_repo_functions
