@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0)
     llm_cost_budget_usd: float | None = Field(default=None, ge=0)  # per healing case
+    github_app_id: int | None = None
+    github_app_private_key: SecretStr | None = None  # PEM text; or GITHUB_APP_PRIVATE_KEY_PATH
+    github_app_private_key_path: Path | None = None
+    github_api_url: str = "https://api.github.com"
+    github_draft_below_confidence: float = Field(default=0.6, ge=0, le=1)
     healing_budget_seconds: float = Field(default=300.0, gt=0)  # wall clock per healing case
     healing_parallel_candidates: int = Field(default=2, ge=1)  # candidates validated at once
 
@@ -57,6 +62,9 @@ class Settings(BaseSettings):
         "sentry_dsn",
         "sentry_environment",
         "dashboard_token",
+        "github_app_id",
+        "github_app_private_key",
+        "github_app_private_key_path",
         mode="before",
     )
     @classmethod
