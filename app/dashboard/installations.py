@@ -53,7 +53,7 @@ def project_installations(events: Iterable[Event]) -> list[Installation]:
         if kind == "installation":
             current = _installation_action(current, action, payload)
         else:
-            current = _repositories_changed(current, action, payload)
+            current = _repositories_changed(current, payload)
         seen[current.id] = current
     return sorted(seen.values(), key=lambda item: (item.account.lower(), item.id))
 
@@ -96,9 +96,7 @@ def _installation_action(
     return current
 
 
-def _repositories_changed(
-    current: Installation, action: str, payload: dict[str, Any]
-) -> Installation:
+def _repositories_changed(current: Installation, payload: dict[str, Any]) -> Installation:
     repositories = set(current.repositories)
     repositories |= set(_full_names(payload.get("repositories_added")))
     repositories -= set(_full_names(payload.get("repositories_removed")))

@@ -3,15 +3,18 @@ events and dead letters into it."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from app.errors import PermanentError
 from app.events.model import Event, EventMetadata
 from app.events.store import OutboxStatus
 from app.main import create_app
@@ -23,10 +26,33 @@ TOKEN = "dashboard-token-for-tests-6c1f0e9d"
 BASE_URL = "http://kintsugi.test"
 
 
+DOOMED = "tests.doomed"
+
+
+@dataclass
+class Outage:
+    """A handler for `DOOMED` events that fails for good while `broken`, then recovers."""
+
+    broken: bool = True
+    handled: list[uuid.UUID] = field(default_factory=list)
+
+    async def handle(self, event: Event) -> None:
+        if self.broken:
+            raise PermanentError("the downstream service is broken")
+        self.handled.append(event.id)
+
+
 @pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
+def outage() -> Outage:
+    return Outage()
+
+
+@pytest.fixture
+async def services(tmp_path: Path, outage: Outage) -> AsyncIterator[Services]:
     settings = make_settings(f"sqlite:///{tmp_path / 'kintsugi.db'}", dashboard_token=TOKEN)
-    opened = await open_services(settings, router=Router())
+    router = Router()
+    router.on(DOOMED, outage.handle)
+    opened = await open_services(settings, router=router)
     yield opened
     await opened.close()
 
@@ -75,12 +101,18 @@ async def store_event(
     return stored
 
 
-async def dead_letter(services: Services, type: str = "github.issues.opened") -> Event:
-    """A stored event whose handlers gave up: its outbox entry is dead."""
-    event = await store_event(services, type, {"action": "opened"}, outbox=True)
-    await services.relay.stop()  # keep the relay from handing it over while we kill it
-    marked = await services.store.outbox_mark(
-        event.id, OutboxStatus.DEAD, error="RuntimeError: handler exploded", attempts=5
-    )
-    assert marked
+async def dead_letter(services: Services) -> Event:
+    """An event the workers really gave up on: stored with an outbox row, handed over by the
+    relay, failed for good by the `Outage` handler."""
+    event = await store_event(services, DOOMED, {"action": "opened"}, outbox=True)
+    await wait_for_status(services, event.id, OutboxStatus.DEAD)
     return event
+
+
+async def wait_for_status(services: Services, event_id: uuid.UUID, status: OutboxStatus) -> None:
+    async with asyncio.timeout(5):
+        while True:
+            entry = await services.store.outbox_get(event_id)
+            if entry is not None and entry.status == status:
+                return
+            await asyncio.sleep(0.02)
