@@ -29,7 +29,11 @@ log = logging.getLogger(__name__)
 SessionDep = Annotated[Session, Depends(require_session)]
 KeyDep = Annotated[DashboardKey, Depends(dashboard_key)]
 MAX_FORM_BYTES = 16 * 1024
-STATIC_TYPES = {"dashboard.css": "text/css", "live.js": "text/javascript"}
+STATIC_TYPES = {
+    "dashboard.css": "text/css",
+    "live.js": "text/javascript",
+    "favicon.svg": "image/svg+xml",
+}
 
 router = APIRouter(prefix="/dashboard", route_class=DashboardRoute, include_in_schema=False)
 
