@@ -1,0 +1,120 @@
+"""Git through gitpython with an installation token: clone into scratch, commit a fix, push.
+
+The token travels only in the environment of the git process (an `http.extraHeader` set via
+`GIT_CONFIG_*`), never in a command line, a remote URL, `.git/config` or a message: the
+checkout is later copied into the sandbox, and command lines are visible to every process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from git import Actor, GitCommandError, Repo
+from pydantic import SecretStr
+
+from app.errors import PermanentError, TransientError
+
+log = logging.getLogger(__name__)
+
+FIX_BRANCH_PREFIX = "kintsugi/"
+BOT = Actor("kintsugi[bot]", "kintsugi[bot]@users.noreply.github.com")
+
+
+def _environment(token: SecretStr) -> dict[str, str]:
+    basic = base64.b64encode(f"x-access-token:{token.get_secret_value()}".encode()).decode()
+    return {
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_KEY_0": "http.extraHeader",
+        "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}",
+        "GIT_CONFIG_KEY_1": "credential.helper",
+        "GIT_CONFIG_VALUE_1": "",
+    }
+
+
+def _scrubbed(error: GitCommandError, token: SecretStr, what: str) -> Exception:
+    secret = token.get_secret_value()
+    detail = str(error.stderr or "").replace(secret, "***").strip()[-500:]
+    message = f"git could not {what}: {detail or 'exit ' + str(error.status)}"
+    lowered = detail.lower()
+    if any(word in lowered for word in ("could not resolve", "timed out", "503", "502", "500")):
+        return TransientError(message)
+    if "authentication failed" in lowered or "403" in lowered or "401" in lowered:
+        # Usually an expired token: a retry mints a new one.
+        return TransientError(message)
+    return PermanentError(message)
+
+
+class Checkout:
+    """A scratch clone of one repository, able to commit and push `kintsugi/*` branches."""
+
+    def __init__(self, repo: Repo, clone_url: str, token: SecretStr) -> None:
+        self.repo = repo
+        self.clone_url = clone_url
+        self._token = token
+
+    @property
+    def root(self) -> Path:
+        return Path(str(self.repo.working_tree_dir))
+
+    @property
+    def head_sha(self) -> str:
+        return str(self.repo.head.commit.hexsha)
+
+    @classmethod
+    async def clone(
+        cls, clone_url: str, token: SecretStr, into: Path, *, branch: str | None = None
+    ) -> Checkout:
+        options = ["--single-branch", "--no-tags", "--depth=50"]
+        if branch:
+            options += ["--branch", branch]
+
+        def run() -> Repo:
+            return Repo.clone_from(clone_url, into, env=_environment(token), multi_options=options)
+
+        try:
+            repo = await asyncio.to_thread(run)
+        except GitCommandError as error:
+            raise _scrubbed(error, token, f"clone {clone_url}") from None
+        log.info("repository cloned", extra={"clone_url": clone_url, "path": str(into)})
+        return cls(repo, clone_url, token)
+
+    async def commit_on_branch(self, branch: str, files: Mapping[str, str], message: str) -> str:
+        """Write `files` on a fresh `branch` from HEAD and commit them; returns the commit sha."""
+        if not branch.startswith(FIX_BRANCH_PREFIX):
+            raise PermanentError(f"Kintsugi only commits to {FIX_BRANCH_PREFIX}* branches")
+
+        def run() -> str:
+            self.repo.git.checkout("-B", branch)
+            for path, text in files.items():
+                target = (self.root / path).resolve()
+                if self.root.resolve() not in target.parents:
+                    raise PermanentError(f"refusing to write outside the repository: {path}")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            self.repo.index.add([str(path) for path in files])
+            commit = self.repo.index.commit(message, author=BOT, committer=BOT)
+            return str(commit.hexsha)
+
+        return await asyncio.to_thread(run)
+
+    async def push(self, branch: str) -> None:
+        """Push `branch` (force: Kintsugi owns its `kintsugi/*` branches, and a retried job must
+        be able to replace a half-finished attempt)."""
+        if not branch.startswith(FIX_BRANCH_PREFIX):
+            raise PermanentError(f"Kintsugi only pushes to {FIX_BRANCH_PREFIX}* branches")
+
+        def run() -> None:
+            with self.repo.git.custom_environment(**_environment(self._token)):
+                self.repo.git.push("--force", self.clone_url, f"HEAD:refs/heads/{branch}")
+
+        try:
+            await asyncio.to_thread(run)
+        except GitCommandError as error:
+            raise _scrubbed(error, self._token, f"push {branch}") from None
+        log.info("branch pushed", extra={"branch": branch, "clone_url": self.clone_url})

@@ -1,0 +1,461 @@
+"""A fake GitHub on a loopback port: the REST subset Kintsugi calls, with GitHub's auth rules,
+and real git remotes (bare repositories served by `git http-backend`) — recording every call."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import secrets
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+GIT_HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
+
+
+def generate_private_key() -> tuple[str, str]:
+    """A fresh RSA key pair as (private PEM, public PEM), like the one GitHub hands an App."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    auth: str  # "jwt", "token:<installation id>" or "none"
+
+
+@dataclass
+class FakeRepository:
+    owner: str
+    name: str
+    bare: Path
+    installation_id: int
+    default_branch: str = "main"
+    permissions: dict[str, str] = field(default_factory=dict)
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    reactions: list[dict[str, Any]] = field(default_factory=list)
+    pulls: list[dict[str, Any]] = field(default_factory=list)
+    labels: dict[int, list[str]] = field(default_factory=dict)
+    check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def git(self, *args: str) -> str:
+        return subprocess.run(
+            ["git", "--git-dir", str(self.bare), *args],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    def branches(self) -> set[str]:
+        out = self.git("for-each-ref", "--format=%(refname:short)", "refs/heads")
+        return set(out.split())
+
+
+class FakeGitHub:
+    """GitHub's REST API and git smart HTTP for the repositories it is given."""
+
+    def __init__(self, app_id: int, public_key_pem: str) -> None:
+        self.app_id = app_id
+        self.public_key = public_key_pem
+        self.repositories: dict[str, FakeRepository] = {}
+        self.tokens: dict[str, tuple[int, datetime]] = {}
+        self.requests: list[Recorded] = []
+        self.git_requests: list[tuple[str, str]] = []  # (user, path) of each git request
+        self._failures: list[tuple[str, str, int]] = []
+        self._ids = iter(range(1000, 10**9))
+        self.url = ""
+        self.app = Starlette(routes=self._routes())
+
+    # ---- set-up -----------------------------------------------------------------------------
+
+    def add_repository(self, repo: FakeRepository) -> FakeRepository:
+        self.repositories[repo.full_name] = repo
+        return repo
+
+    def fail_next(self, method: str, path_suffix: str, status: int, times: int = 1) -> None:
+        """Answer the next `times` matching requests with `status` (e.g. 502) first."""
+        self._failures.extend([(method, path_suffix, status)] * times)
+
+    def clone_url(self, repo: FakeRepository) -> str:
+        return f"{self.url}/git/{repo.owner}/{repo.name}.git"
+
+    def calls(self, method: str, path_part: str) -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and path_part in r.path]
+
+    # ---- auth, as GitHub checks it ------------------------------------------------------------
+
+    def _auth(self, request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        scheme, _, credential = header.partition(" ")
+        if scheme.lower() == "bearer":
+            claims = jwt.decode(
+                credential,
+                self.public_key,
+                algorithms=["RS256"],
+                options={"require": ["iat", "exp", "iss"]},
+                leeway=0,
+            )
+            if str(claims["iss"]) != str(self.app_id):
+                raise PermissionError("JWT issuer is not this App")
+            if claims["exp"] - claims["iat"] > 600 + 60:
+                raise PermissionError("JWT lives longer than 10 minutes")
+            return "jwt"
+        if scheme.lower() == "token":
+            known = self.tokens.get(credential)
+            if known is None or known[1] <= datetime.now(UTC):
+                raise PermissionError("Bad credentials")
+            return f"token:{known[0]}"
+        return "none"
+
+    def _repo_for(self, request: Request, auth: str) -> FakeRepository:
+        repo = self.repositories.get(
+            f"{request.path_params['owner']}/{request.path_params['repo']}"
+        )
+        if repo is None or auth != f"token:{repo.installation_id}":
+            raise LookupError
+        return repo
+
+    # ---- routing ----------------------------------------------------------------------------
+
+    def _routes(self) -> list[Route]:
+        r = "/repos/{owner}/{repo}"
+        return [
+            Route(
+                "/app/installations/{iid:int}/access_tokens", self._access_token, methods=["POST"]
+            ),
+            Route(r + "/collaborators/{user}/permission", self._permission, methods=["GET"]),
+            Route(r + "/issues/{number:int}/comments", self._comment, methods=["POST"]),
+            Route(r + "/issues/comments/{cid:int}/reactions", self._reaction, methods=["POST"]),
+            Route(r + "/issues/{number:int}/labels", self._labels, methods=["POST"]),
+            Route(r + "/contents/{path:path}", self._contents, methods=["GET"]),
+            Route(r + "/pulls", self._pulls, methods=["GET", "POST"]),
+            Route(r + "/check-runs", self._check_run, methods=["POST"]),
+            Route(r + "/check-runs/{rid:int}", self._check_run, methods=["PATCH"]),
+            Route("/git/{owner}/{repo}.git/{rest:path}", self._git, methods=["GET", "POST"]),
+        ]
+
+    async def _record(self, request: Request, auth: str) -> Any:
+        raw = await request.body()
+        body = json.loads(raw) if raw else None
+        self.requests.append(
+            Recorded(request.method, request.url.path, dict(request.query_params), body, auth)
+        )
+        return body
+
+    def _injected_failure(self, request: Request) -> Response | None:
+        for index, (method, suffix, status) in enumerate(self._failures):
+            if method == request.method and request.url.path.endswith(suffix):
+                del self._failures[index]
+                return JSONResponse({"message": "Server Error"}, status_code=status)
+        return None
+
+    async def _guarded(self, request: Request) -> tuple[str, Any] | Response:
+        try:
+            auth = self._auth(request)
+        except (jwt.PyJWTError, PermissionError) as error:
+            await self._record(request, "rejected")
+            return JSONResponse({"message": f"Bad credentials: {error}"}, status_code=401)
+        body = await self._record(request, auth)
+        failure = self._injected_failure(request)
+        if failure is not None:
+            return failure
+        return auth, body
+
+    # ---- REST endpoints ---------------------------------------------------------------------
+
+    async def _access_token(self, request: Request) -> Response:
+        guarded = await self._guarded(request)
+        if isinstance(guarded, Response):
+            return guarded
+        auth, _ = guarded
+        if auth != "jwt":
+            return JSONResponse({"message": "A JSON web token could not be decoded"}, 401)
+        iid = request.path_params["iid"]
+        if not any(repo.installation_id == iid for repo in self.repositories.values()):
+            return JSONResponse({"message": "Not Found"}, 404)
+        token = "ghs_" + secrets.token_urlsafe(27)
+        expires = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+        self.tokens[token] = (iid, expires)
+        return JSONResponse(
+            {
+                "token": token,
+                "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "permissions": {"issues": "write", "pull_requests": "write"},
+                "repository_selection": "selected",
+            },
+            status_code=201,
+        )
+
+    async def _repo_call(self, request: Request) -> tuple[FakeRepository, Any] | Response:
+        guarded = await self._guarded(request)
+        if isinstance(guarded, Response):
+            return guarded
+        auth, body = guarded
+        try:
+            return self._repo_for(request, auth), body
+        except LookupError:
+            return JSONResponse({"message": "Not Found"}, 404)
+
+    async def _permission(self, request: Request) -> Response:
+        found = await self._repo_call(request)
+        if isinstance(found, Response):
+            return found
+        repo, _ = found
+        user = request.path_params["user"]
+        role = repo.permissions.get(user)
+        if role is None:
+            return JSONResponse({"message": f"{user} is not a user"}, 404)
+        legacy = {"maintain": "write", "triage": "read"}.get(role, role)
+        return JSONResponse(
+            {"permission": legacy, "role_name": role, "user": _user(user)}, status_code=200
+        )
+
+    async def _comment(self, request: Request) -> Response:
+        found = await self._repo_call(request)
+        if isinstance(found, Response):
+            return found
+        repo, body = found
+        cid = next(self._ids)
+        number = request.path_params["number"]
+        comment = {
+            "id": cid,
+            "issue_number": number,
+            "body": body["body"],
+            "html_url": f"https://github.test/{repo.full_name}/issues/{number}#issuecomment-{cid}",
+            "user": _user("kintsugi[bot]", "Bot"),
+        }
+        repo.comments.append(comment)
+        return JSONResponse(comment, status_code=201)
+
+    async def _reaction(self, request: Request) -> Response:
+        found = await self._repo_call(request)
+        if isinstance(found, Response):
+            return found
+        repo, body = found
+        cid = request.path_params["cid"]
+        for existing in repo.reactions:
+            if existing["comment_id"] == cid and existing["content"] == body["content"]:
+                return JSONResponse(existing, status_code=200)  # GitHub: already reacted
+        reaction = {"id": next(self._ids), "comment_id": cid, "content": body["content"]}
+        repo.reactions.append(reaction)
+        return JSONResponse(reaction, status_code=201)
+
+    async def _labels(self, request: Request) -> Response:
+        found = await self._repo_call(request)
+        if isinstance(found, Response):
+            return found
+        repo, body = found
+        names = body["labels"] if isinstance(body, dict) else body
+        current = repo.labels.setdefault(request.path_params["number"], [])
+        current.extend(name for name in names if name not in current)
+        return JSONResponse([{"name": name} for name in current], status_code=200)
+
+    async def _contents(self, request: Request) -> Response:
+        found = await self._repo_call(request)
+        if isinstance(found, Response):
+            return found
+        repo, _ = found
+        ref = request.query_params.get("ref", repo.default_branch)
+        path = request.path_params["path"]
+        try:
+            text = repo.git("show", f"{ref}:{path}")
+        except subprocess.CalledProcessError:
+            return JSONResponse({"message": "Not Found"}, 404)
+        return JSONResponse(
+            {
+                "type": "file",
+                "encoding": "base64",
+                "path": path,
+                "name": path.rsplit("/", 1)[-1],
+                "content": base64.b64encode(text.encode()).decode(),
+            }
+        )
+
+    async def _pulls(self, request: Request) -> Response:
+        found = await self._repo_call(request)
+        if isinstance(found, Response):
+            return found
+        repo, body = found
+        if request.method == "GET":
+            head = request.query_params.get("head", "")
+            state = request.query_params.get("state", "open")
+            chosen = [
+                pull
+                for pull in repo.pulls
+                if (not head or f"{repo.owner}:{pull['head']['ref']}" == head)
+                and (state == "all" or pull["state"] == state)
+            ]
+            return JSONResponse(chosen)
+        if body["head"] not in repo.branches():
+            return JSONResponse(
+                {"message": "Validation Failed", "errors": [{"field": "head"}]}, 422
+            )
+        if any(p["head"]["ref"] == body["head"] and p["state"] == "open" for p in repo.pulls):
+            return JSONResponse({"message": "A pull request already exists"}, 422)
+        number = len(repo.pulls) + 1000
+        pull = {
+            "number": number,
+            "state": "open",
+            "title": body["title"],
+            "body": body.get("body", ""),
+            "draft": bool(body.get("draft", False)),
+            "html_url": f"https://github.test/{repo.full_name}/pull/{number}",
+            "head": {"ref": body["head"], "sha": repo.git("rev-parse", body["head"]).strip()},
+            "base": {"ref": body["base"]},
+        }
+        repo.pulls.append(pull)
+        return JSONResponse(pull, status_code=201)
+
+    async def _check_run(self, request: Request) -> Response:
+        found = await self._repo_call(request)
+        if isinstance(found, Response):
+            return found
+        repo, body = found
+        if request.method == "POST":
+            rid = next(self._ids)
+            run = {"id": rid, **body, "history": [body.get("status", "queued")]}
+            repo.check_runs[rid] = run
+            return JSONResponse(run, status_code=201)
+        run = repo.check_runs.get(request.path_params["rid"])
+        if run is None:
+            return JSONResponse({"message": "Not Found"}, 404)
+        run.update(body)
+        run["history"].append(body.get("status", run.get("status")))
+        return JSONResponse(run)
+
+    # ---- git smart HTTP ---------------------------------------------------------------------
+
+    async def _git(self, request: Request) -> Response:
+        repo = self.repositories.get(
+            f"{request.path_params['owner']}/{request.path_params['repo']}"
+        )
+        header = request.headers.get("authorization", "")
+        user = password = ""
+        if header.lower().startswith("basic "):
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        known = self.tokens.get(password)
+        if repo is None or known is None or known[0] != repo.installation_id:
+            return PlainTextResponse(
+                "auth required",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="GitHub"'},
+            )
+        self.git_requests.append((user, request.url.path))
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "GIT_PROJECT_ROOT": str(repo.bare.parent),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "PATH_INFO": f"/{repo.bare.name}/{request.path_params['rest']}",
+            "REQUEST_METHOD": request.method,
+            "QUERY_STRING": request.url.query,
+            "CONTENT_TYPE": request.headers.get("content-type", ""),
+            "REMOTE_USER": user,
+            "REMOTE_ADDR": "127.0.0.1",
+            "GIT_CONFIG_NOSYSTEM": "1",
+        }
+        if "content-encoding" in request.headers:
+            env["HTTP_CONTENT_ENCODING"] = request.headers["content-encoding"]
+        if "git-protocol" in request.headers:
+            env["GIT_PROTOCOL"] = request.headers["git-protocol"]
+        process = await asyncio.create_subprocess_exec(
+            GIT_HTTP_BACKEND,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        out, _ = await process.communicate(await request.body())
+        head, _, content = out.partition(b"\r\n\r\n")
+        status, headers = 200, {}
+        for line in head.decode().split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.lower() == "status":
+                status = int(value.strip().split()[0])
+            elif name:
+                headers[name] = value.strip()
+        return Response(content, status_code=status, headers=headers)
+
+
+def _user(login: str, kind: str = "User") -> dict[str, Any]:
+    return {"login": login, "id": abs(hash(login)) % 10**7, "type": kind}
+
+
+@contextmanager
+def serve(fake: FakeGitHub) -> Iterator[FakeGitHub]:
+    """Run `fake` with uvicorn on a free loopback port in a thread, for the `with` block."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(fake.app, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the fake GitHub did not start")
+        time.sleep(0.01)
+    fake.url = f"http://127.0.0.1:{port}"
+    try:
+        yield fake
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def bare_repository(root: Path, name: str, files: dict[str, str], branch: str = "main") -> Path:
+    """A bare repository at `root/name.git` holding one commit of `files` on `branch`."""
+    work = root / f"{name}-seed"
+    work.mkdir(parents=True)
+    for path, text in files.items():
+        target = work / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    git = ["git", "-c", "user.name=Seed", "-c", "user.email=seed@example.test"]
+    subprocess.run([*git, "init", "-q", "-b", branch, str(work)], check=True)
+    subprocess.run([*git, "-C", str(work), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(work), "commit", "-q", "-m", "initial"], check=True)
+    bare = root / "remotes" / f"{name}.git"
+    bare.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True)
+    subprocess.run(
+        ["git", "--git-dir", str(bare), "config", "http.receivepack", "true"], check=True
+    )
+    return bare
