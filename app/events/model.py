@@ -35,11 +35,13 @@ class EventType(StrEnum):
     HEALING_FIX_VALIDATED = "healing.fix_validated"
     HEALING_FIX_NOT_FOUND = "healing.fix_not_found"
     HEALING_PR_OPENED = "healing.pr_opened"
+    HEALING_PR_UPDATED = "healing.pr_updated"  # the same failure recurred
     HEALING_PR_MERGED = "healing.pr_merged"
     HEALING_PR_REJECTED = "healing.pr_rejected"
     EVOLUTION_VARIANT_PROMOTED = "evolution.variant_promoted"
     EVOLUTION_VARIANT_ROLLED_BACK = "evolution.variant_rolled_back"
     FUNCTION_INVOKED = "function.invoked"
+    COMMAND_HANDLED = "command.handled"
     JOB_DEAD_LETTERED = "job.dead_lettered"
     # stands for any job the seed's examples publish
     ML_TRAINING_STARTED = "ml.training_started"

@@ -65,6 +65,8 @@ class RepositoryApi(Protocol):
 
     async def open_pull(self, branch: str) -> PullRequestRef | None: ...
 
+    async def open_pulls(self) -> list[tuple[str, PullRequestRef]]: ...
+
     async def create_pull(
         self, *, title: str, body: str, head: str, base: str, draft: bool
     ) -> PullRequestRef: ...
@@ -152,6 +154,14 @@ class GitHubRepository:
             if pull.get("head", {}).get("ref") == branch:
                 return _pull_ref(pull)
         return None
+
+    async def open_pulls(self) -> list[tuple[str, PullRequestRef]]:
+        """Open pull requests as (head branch, reference), the first hundred."""
+        async with translated(f"list pull requests of {self.repo.full_name}"):
+            response = await self._gh.rest.pulls.async_list(
+                self.repo.owner, self.repo.name, state="open", per_page=100
+            )
+        return [(str(pull.get("head", {}).get("ref")), _pull_ref(pull)) for pull in _body(response)]
 
     async def create_pull(
         self, *, title: str, body: str, head: str, base: str, draft: bool
