@@ -38,9 +38,11 @@ def running(
     env: Mapping[str, str],
     cwd: Path,
     ready_url: str | None = None,
+    ready_line: str | None = None,
     ready_timeout: float = 30.0,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `argv` for the duration of the block; wait for `ready_url` to answer 200 first.
+    """Run `argv` for the duration of the block; first wait for `ready_url` to answer 200, or
+    for the process to print `ready_line`.
 
     The process gets a session of its own, so a worker's children are stopped with it and a
     Ctrl-C on the benchmark reaches only the benchmark."""
@@ -56,6 +58,8 @@ def running(
     try:
         if ready_url is not None:
             _wait_ready(process, ready_url, ready_timeout, Path(log.name))
+        if ready_line is not None:
+            _wait_for_line(process, ready_line, ready_timeout, Path(log.name))
         yield process
     finally:
         stop(process)
@@ -76,10 +80,9 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, timeout: float, log:
     raise SystemExit(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
-def wait_for_line(
-    path: Path, needle: str, process: subprocess.Popen[bytes], timeout: float
+def _wait_for_line(
+    process: subprocess.Popen[bytes], needle: str, timeout: float, path: Path
 ) -> None:
-    """Block until the process's log holds `needle` (how workers without HTTP say ready)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
