@@ -1,4 +1,4 @@
-"""Benchmark: webhook ingest, webhooks/s and p50/p99 latency of signed 10 KB GitHub deliveries.
+"""Benchmark: webhook ingest, webhooks/s and p50/p99 latency of signed 11 kB GitHub deliveries.
 
 Three servers, one at a time, each a uvicorn process on 127.0.0.1 (uvloop, httptools, one
 worker process, warnings-only logging), loaded the same way in the same run:
