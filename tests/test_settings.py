@@ -37,3 +37,13 @@ def test_embedded_default_is_a_sqlite_file_in_the_data_dir() -> None:
     settings = Settings(_env_file=None, data_dir="/var/lib/kintsugi")  # type: ignore[call-arg]
     assert settings.resolved_database_url == "sqlite+aiosqlite:////var/lib/kintsugi/kintsugi.db"
     assert settings.is_sqlite
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    from pathlib import Path
+
+    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    documented = {line.split("=", 1)[0] for line in example.splitlines() if "=" in line}
+    missing = sorted(name.upper() for name in Settings.model_fields)
+    missing = [name for name in missing if name not in documented]
+    assert missing == []

@@ -86,6 +86,7 @@ def _ensure_dev_secrets(env_file: Path) -> None:
 
 def run_worker(args: argparse.Namespace) -> int:
     from app.observability import configure_logging
+    from app.telemetry import init_error_reporting
     from workers.arq_worker import build_worker
 
     settings = get_settings()
@@ -95,6 +96,7 @@ def run_worker(args: argparse.Namespace) -> int:
             "and no separate worker is needed."
         )
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    init_error_reporting(settings)
     build_worker(settings).run()
     return 0
 

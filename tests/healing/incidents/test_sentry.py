@@ -10,10 +10,10 @@ import pytest
 from app.errors import PermanentError
 from app.healing.incidents import UnreadableIncident, incident_from_sentry
 from app.healing.incidents.redaction import REDACTED
+from tests.conftest import CORPUS
 from tests.healing.conftest import capture_sentry_event
 
-# The shared corpus sits beside the checkout.
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "sentry-webhooks"
+SHARED = CORPUS / "sentry-webhooks"
 
 
 def _webhooks() -> Path:
