@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal, TypeVar, cast
 
 import libcst as cst
@@ -132,11 +132,18 @@ class Site:
             if root is None or self._root_span(root) is None:
                 return None
             touched[id(root)] = root
+        # Only the paths from the roots down to the edited nodes need rebuilding.
+        paths: set[int] = set()
+        for edit in edits:
+            current = self.parent(edit.target)
+            while current is not None:
+                paths.add(id(current))
+                current = self.parent(current)
         patches = []
         for root in touched.values():
             span = self._root_span(root)
             assert span is not None
-            new_root = root.visit(_Replacer(replacements))
+            new_root = root.visit(_Replacer(replacements, paths | {id(root)}))
             assert isinstance(new_root, cst.CSTNode)
             patches.append((span, self.module.code_for_node(new_root)))
         result = self.source
@@ -191,11 +198,16 @@ def _line_offsets(source: str) -> list[int]:
 
 
 class _Replacer(cst.CSTTransformer):
-    def __init__(self, replacements: Mapping[int, cst.CSTNode | None]) -> None:
+    def __init__(
+        self, replacements: Mapping[int, cst.CSTNode | None], descend: set[int] | None = None
+    ) -> None:
         super().__init__()
         self._replacements = replacements
+        self._descend = descend
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._descend is not None:
+            return id(node) in self._descend
         # Edits never reach into nested blocks; skipping them keeps long bodies cheap.
         return not isinstance(node, cst.IndentedBlock)
 
@@ -217,28 +229,48 @@ def _replace(
     return result
 
 
-def build_site(source: str, line: int) -> Site:
-    """Parse `source` and find the statement covering `line` (1-based)."""
+@dataclass(frozen=True, eq=False)
+class _Analysis:
+    module: cst.Module
+    positions: Mapping[cst.CSTNode, CodeRange]
+    scopes: Mapping[cst.CSTNode, Scope | None]
+    partials: Mapping[cst.CSTNode, CodegenPartial]
+
+
+# Callers search several suspicious lines of one file in turn; parsing and metadata are most of
+# the cost, and libcst trees are immutable, so one analysis per recent source is shared.
+@lru_cache(maxsize=8)
+def _analyse(source: str) -> _Analysis:
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         raise PermanentError(f"cannot mutate a module that does not parse: {error}") from error
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    found = _locate(module.body, positions, line, function=None, in_loop=False)
+    return _Analysis(
+        module=module,
+        positions=wrapper.resolve(PositionProvider),
+        scopes=wrapper.resolve(ScopeProvider),
+        partials=wrapper.resolve(ExperimentalReentrantCodegenProvider),
+    )
+
+
+def build_site(source: str, line: int) -> Site:
+    """Parse `source` and find the statement covering `line` (1-based)."""
+    analysis = _analyse(source)
+    positions = analysis.positions
+    found = _locate(analysis.module.body, positions, line, function=None, in_loop=False)
     if found is None:
         raise PermanentError(f"line {line} holds no statement")
     anchor, sole, function, in_loop = found
-    partials = wrapper.resolve(ExperimentalReentrantCodegenProvider)
     return Site(
         source=source,
         line=line,
-        module=module,
+        module=analysis.module,
         anchor=anchor,
         roots=tuple(_roots(anchor, positions, line)),
         positions=positions,
-        scopes=wrapper.resolve(ScopeProvider),
-        partial=partials[anchor],
+        scopes=analysis.scopes,
+        partial=analysis.partials[anchor],
         anchor_is_sole=sole,
         function=function,
         in_loop=in_loop,
