@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -21,11 +25,38 @@ WEBHOOK_SECONDS = Histogram(
     ["provider"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
 )
-JOBS = Counter("kintsugi_jobs_total", "Event jobs by outcome", ["outcome"])
+JOBS = Counter("kintsugi_jobs_total", "Event job attempts by outcome", ["outcome"])
 JOB_SECONDS = Histogram("kintsugi_job_seconds", "Event job duration", ["event_type"])
 QUEUE_DEPTH = Gauge("kintsugi_queue_depth", "Jobs waiting in the queue")
 OUTBOX_PENDING = Gauge("kintsugi_outbox_pending", "Stored events not yet handed to the queue")
 OUTBOX_LAG = Gauge("kintsugi_outbox_lag_seconds", "Age of the oldest pending outbox entry")
+EVENTS_STORED = Gauge(
+    "kintsugi_events_stored", "Events in the log by type (healing outcomes among them)", ["type"]
+)
+
+# Fields every log line written while handling one event carries (event, installation, case…).
+_log_context: ContextVar[Mapping[str, Any]] = ContextVar(
+    "kintsugi_log_context", default=MappingProxyType({})
+)
+
+
+@contextmanager
+def log_context(**fields: Any) -> Iterator[None]:
+    """Add `fields` to every log record emitted inside the block (by this task)."""
+    token = _log_context.set({**_log_context.get(), **fields})
+    try:
+        yield
+    finally:
+        _log_context.reset(token)
+
+
+class ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _log_context.get().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
+
 
 # Attributes every LogRecord has; anything else came in through `extra=` and is logged as a field.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
@@ -55,6 +86,7 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ContextFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

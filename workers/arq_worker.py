@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from typing import Any
 
@@ -13,7 +12,6 @@ from arq.worker import Worker
 
 from app.database import create_engine, ensure_schema
 from app.events.sql import SqlEventStore
-from app.observability import JOB_SECONDS, JOBS
 from app.services import event_job
 from app.settings import Settings
 from workers.handlers import default_router
@@ -24,11 +22,8 @@ log = logging.getLogger(__name__)
 
 async def handle_event(ctx: dict[str, Any], event_id: str) -> str:
     """arq job: one attempt at the event's handlers; a transient failure becomes arq's Retry."""
-    started = time.perf_counter()
     job: EventJob = ctx["event_job"]
     result = await job.run(uuid.UUID(event_id), ctx["job_try"])
-    JOBS.labels(result.outcome.value).inc()
-    JOB_SECONDS.labels("event").observe(time.perf_counter() - started)
     if result.outcome is JobOutcome.RETRY:
         raise Retry(defer=result.retry_in)
     return result.outcome.value

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from enum import StrEnum
 from app.errors import PermanentError
 from app.events.model import Event, EventType
 from app.events.store import EventStore, OutboxStatus
+from app.observability import JOB_SECONDS, JOBS, log_context
 
 log = logging.getLogger(__name__)
 
@@ -68,18 +70,31 @@ class EventJob:
 
     async def run(self, event_id: uuid.UUID, attempt: int) -> JobResult:
         """Attempt number `attempt` (from 1) at handling the event."""
+        started = time.perf_counter()
+        with log_context(event_id=str(event_id), attempt=attempt):
+            result, event_type = await self._attempt(event_id, attempt)
+        JOBS.labels(result.outcome.value).inc()
+        if event_type is not None:
+            JOB_SECONDS.labels(event_type).observe(time.perf_counter() - started)
+        return result
+
+    async def _attempt(self, event_id: uuid.UUID, attempt: int) -> tuple[JobResult, str | None]:
         entry = await self.store.outbox_get(event_id)
         if entry is not None and entry.status in (OutboxStatus.DONE, OutboxStatus.DEAD):
-            return JobResult(JobOutcome.SKIPPED)
+            return JobResult(JobOutcome.SKIPPED), None
         event = await self.store.get(event_id)
         if event is None:
-            log.error("job for an event that is not stored", extra={"event_id": str(event_id)})
-            return JobResult(JobOutcome.SKIPPED)
-        extra = {"event_id": str(event_id), "type": event.type, "attempt": attempt}
+            log.error("job for an event that is not stored")
+            return JobResult(JobOutcome.SKIPPED), None
+        extra = {"type": event.type}
         try:
-            async with asyncio.timeout(self.timeout_seconds):
-                for handler in self.router.handlers_for(event.type):
-                    await handler(event)
+            with log_context(
+                installation_id=event.metadata.installation_id,
+                delivery_id=event.metadata.delivery_id,
+            ):
+                async with asyncio.timeout(self.timeout_seconds):
+                    for handler in self.router.handlers_for(event.type):
+                        await handler(event)
         except Exception as error:
             reason = _describe(error)
             permanent = isinstance(error, PermanentError)
@@ -89,12 +104,12 @@ class EventJob:
                 await self.store.outbox_mark(
                     event_id, OutboxStatus.ENQUEUED, error=reason, attempts=attempt
                 )
-                return JobResult(JobOutcome.RETRY, retry_in=delay, error=reason)
+                return JobResult(JobOutcome.RETRY, retry_in=delay, error=reason), event.type
             log.error("handler failed for good; dead-lettered", extra={**extra, "error": reason})
             await self._dead_letter(event, attempt, reason)
-            return JobResult(JobOutcome.DEAD, error=reason)
+            return JobResult(JobOutcome.DEAD, error=reason), event.type
         await self.store.outbox_mark(event_id, OutboxStatus.DONE, attempts=attempt)
-        return JobResult(JobOutcome.DONE)
+        return JobResult(JobOutcome.DONE), event.type
 
     async def _dead_letter(self, event: Event, attempt: int, reason: str) -> None:
         await self.store.outbox_mark(event.id, OutboxStatus.DEAD, error=reason, attempts=attempt)

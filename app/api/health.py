@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from app.api.deps import ServicesDep
-from app.observability import OUTBOX_PENDING, QUEUE_DEPTH
+from app.events.store import OutboxStatus
+from app.observability import EVENTS_STORED, OUTBOX_LAG, OUTBOX_PENDING, QUEUE_DEPTH
 
 router = APIRouter(tags=["health"])
 
@@ -46,6 +49,12 @@ async def metrics(services: ServicesDep) -> Response:
     depth = await services.queue_depth()
     if depth is not None:
         QUEUE_DEPTH.set(depth)
-    OUTBOX_PENDING.set(len(await services.store.outbox_pending(limit=10_000)))
+    store = services.store
+    OUTBOX_PENDING.set((await store.outbox_counts()).get(OutboxStatus.PENDING, 0))
+    oldest = await store.outbox_pending(limit=1)
+    lag = (datetime.now(UTC) - oldest[0].updated_at).total_seconds() if oldest else 0.0
+    OUTBOX_LAG.set(max(lag, 0.0))
+    for event_type, count in (await store.count_by_type()).items():
+        EVENTS_STORED.labels(event_type).set(count)
     body = generate_latest() + generate_latest(services.metrics)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -26,12 +26,7 @@ from app.dashboard.projections import (
     project_function_metrics,
     project_healing_cases,
 )
-from app.dashboard.reading import (
-    event_counts_by_type,
-    events_of_types,
-    outbox_counts,
-    recent_events,
-)
+from app.dashboard.reading import events_of_types, recent_events
 from app.dashboard.rendering import SECURITY_HEADERS, DashboardRoute, render
 from app.events.model import Event
 from app.events.store import OutboxStatus
@@ -48,8 +43,8 @@ router = APIRouter(prefix="/dashboard", route_class=DashboardRoute, include_in_s
 async def overview(
     request: Request, services: ServicesDep, session: SessionDep, key: KeyDep
 ) -> HTMLResponse:
-    counts = await event_counts_by_type(services.engine)
-    outbox = await outbox_counts(services.engine)
+    counts = await services.store.count_by_type()
+    outbox = {status.value: n for status, n in (await services.store.outbox_counts()).items()}
     return render(
         request,
         "overview.html",

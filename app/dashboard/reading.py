@@ -1,31 +1,13 @@
-"""What the dashboard reads from the event store: counts, the tail of the log, events by type."""
+"""What the dashboard reads from the event store: the tail of the log, events by type."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from app.events.model import Event
-from app.events.sql import EVENTS, OUTBOX
 from app.events.store import EventStore
 
 PAGE = 1000
-
-
-async def event_counts_by_type(engine: AsyncEngine) -> dict[str, int]:
-    """How many events of each type are stored (one grouped query, not one per type)."""
-    query = select(EVENTS.c.type, func.count()).group_by(EVENTS.c.type).order_by(EVENTS.c.type)
-    async with engine.connect() as conn:
-        return {str(kind): int(count) for kind, count in await conn.execute(query)}
-
-
-async def outbox_counts(engine: AsyncEngine) -> dict[str, int]:
-    """Outbox entries per status (pending, enqueued, done, dead)."""
-    query = select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status)
-    async with engine.connect() as conn:
-        return {str(status): int(count) for status, count in await conn.execute(query)}
 
 
 async def recent_events(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -97,6 +98,12 @@ class InMemoryEventStore:
             return len(self._events)
         wanted = set(types)
         return sum(1 for e in self._events if e.type in wanted)
+
+    async def count_by_type(self) -> dict[str, int]:
+        return dict(sorted(Counter(e.type for e in self._events).items()))
+
+    async def outbox_counts(self) -> dict[OutboxStatus, int]:
+        return dict(Counter(e.status for e in self._outbox.values()))
 
     async def last_position(self) -> int:
         return len(self._events)

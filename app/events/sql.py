@@ -167,6 +167,16 @@ class SqlEventStore:
         async with self.engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
 
+    async def count_by_type(self) -> dict[str, int]:
+        query = select(EVENTS.c.type, func.count()).group_by(EVENTS.c.type).order_by(EVENTS.c.type)
+        async with self.engine.connect() as conn:
+            return {str(kind): int(n) for kind, n in await conn.execute(query)}
+
+    async def outbox_counts(self) -> dict[OutboxStatus, int]:
+        query = select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status)
+        async with self.engine.connect() as conn:
+            return {OutboxStatus(status): int(n) for status, n in await conn.execute(query)}
+
     async def last_position(self) -> int:
         async with self.engine.connect() as conn:
             return int((await conn.execute(select(func.max(EVENTS.c.position)))).scalar() or 0)

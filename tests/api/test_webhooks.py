@@ -188,3 +188,5 @@ async def test_metrics_count_webhooks(hooks: Hooks) -> None:
     await hooks.github("ping", {"zen": "Keep it logically awesome."})
     text = (await hooks.client.get("/metrics")).text
     assert 'kintsugi_webhooks_total{provider="github",status="202",type="github.ping"}' in text
+    assert 'kintsugi_events_stored{type="github.ping"} 1.0' in text
+    assert "kintsugi_outbox_lag_seconds" in text

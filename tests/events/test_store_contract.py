@@ -183,3 +183,12 @@ async def test_reviving_a_dead_letter_starts_a_new_round_with_a_new_job_id(
     assert (revived.status, revived.attempts, revived.rounds) == (OutboxStatus.PENDING, 0, 1)
     assert revived.job_id != first.job_id
     assert first.job_id == str(event.id)
+
+
+async def test_counts_by_type_and_outbox_state(store: EventStore) -> None:
+    await store.append("s", [make("b"), make("a"), make("b")], outbox=True)
+    (event,) = await store.append("s", make("c"), outbox=True)
+    await store.outbox_mark(event.id, OutboxStatus.DEAD)
+
+    assert await store.count_by_type() == {"a": 1, "b": 2, "c": 1}
+    assert await store.outbox_counts() == {OutboxStatus.PENDING: 3, OutboxStatus.DEAD: 1}

@@ -209,3 +209,32 @@ async def test_stale_enqueued_entries_are_handed_over_again(
     assert await relay.requeue_stale() == 1
     await queue.join()
     assert handled == [event.id]
+
+
+async def test_log_lines_inside_a_job_carry_the_event_and_installation(
+    store: EventStore, queue: InProcessQueue, router: Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from app.events import EventMetadata
+    from app.observability import ContextFilter
+
+    handler_log = logging.getLogger("tests.handler")
+
+    async def handler(event: Event) -> None:
+        handler_log.info("working on it")
+
+    router.on("t", handler)
+    caplog.handler.addFilter(ContextFilter())
+    caplog.set_level(logging.INFO, logger="tests.handler")
+    metadata = EventMetadata(installation_id=42, delivery_id="d-9")
+    (event,) = await store.append(
+        "s", Event(type="t", source="tests", metadata=metadata), outbox=True
+    )
+    await OutboxRelay(store, queue).relay_pending()
+    await queue.join()
+
+    (record,) = [r for r in caplog.records if r.name == "tests.handler"]
+    assert record.__dict__["event_id"] == str(event.id)
+    assert record.__dict__["installation_id"] == 42
+    assert record.__dict__["delivery_id"] == "d-9"
