@@ -81,7 +81,7 @@ async def open_services(
         await engine.dispose()
         raise
     store = SqlEventStore(engine)
-    router = router or default_router()
+    router = router or default_router(settings, store)
     queue: JobQueue
     if settings.redis_url:
         queue = ArqQueue(settings.redis_url, queue_name=settings.queue_name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from app.events.model import Event
+from app.events.store import EventStore
+from app.settings import Settings
 from workers.jobs import Router
 
 log = logging.getLogger(__name__)
@@ -22,7 +24,12 @@ async def log_event(event: Event) -> None:
     )
 
 
-def default_router() -> Router:
+def default_router(settings: Settings | None = None, store: EventStore | None = None) -> Router:
+    """Logging for every event; with settings and a store, the GitHub App's features too."""
     router = Router()
     router.on("*", log_event)
+    if settings is not None and store is not None:
+        from workers.github_handlers import register_github_handlers
+
+        register_github_handlers(router, settings, store)
     return router

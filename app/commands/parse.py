@@ -20,6 +20,13 @@ def clean_text(text: str) -> str:
     return _INVISIBLE.sub("", _HTML_COMMENT.sub("", text))
 
 
+def unfenced(text: str) -> str:
+    """`text` without Markdown fence lines, so a pasted traceback ends where its text ends."""
+    return "\n".join(
+        "" if line.strip().startswith(("```", "~~~")) else line for line in text.split("\n")
+    )
+
+
 @dataclass(frozen=True)
 class Command:
     """One command: its name and the rest of its line (plus any following lines for /fix)."""

@@ -393,14 +393,15 @@ class FakeGitHub:
             env["HTTP_CONTENT_ENCODING"] = request.headers["content-encoding"]
         if "git-protocol" in request.headers:
             env["GIT_PROTOCOL"] = request.headers["git-protocol"]
+        body = await request.body()
         process = await asyncio.create_subprocess_exec(
             GIT_HTTP_BACKEND,
             env=env,
-            stdin=subprocess.PIPE,
+            stdin=subprocess.PIPE if body else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        out, _ = await process.communicate(await request.body())
+        out, _ = await process.communicate(body or None)
         head, _, content = out.partition(b"\r\n\r\n")
         status, headers = 200, {}
         for line in head.decode().split("\r\n"):
@@ -422,7 +423,7 @@ def serve(fake: FakeGitHub) -> Iterator[FakeGitHub]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(fake.app, log_level="warning", lifespan="off")
+    config = uvicorn.Config(fake.app, log_level="warning", lifespan="off", loop="asyncio")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -1,0 +1,230 @@
+"""Runs one slash command from a stored comment event: acknowledge, check who asked, act,
+reply — once per event, however often the job runs."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from githubkit import GitHub
+
+from app.commands import replies
+from app.commands.parse import (
+    Command,
+    CommandRequest,
+    clean_text,
+    parse_command,
+    request_from_event,
+    unfenced,
+)
+from app.commands.permissions import may_run_commands
+from app.commands.run import run_function
+from app.data.cache import InProcessCache
+from app.data.ports import Cache
+from app.events.model import Event, EventType
+from app.events.store import DuplicateEventError, EventStore
+from app.github.api import GitHubRepository, RepoRef, RepositoryApi
+from app.github.client import GitHubApp
+from app.github.config import CONFIG_PATH, LoadedConfig, ReadConfigFile, load_repo_config
+from app.github.errors import GitHubNotFound
+from app.github.fix_pr import FixPullRequests, HealTarget
+from app.healing.incidents import UnreadableIncident, incident_from_traceback
+from functions import ServerlessRuntime
+
+log = logging.getLogger(__name__)
+
+
+def evolution_available() -> bool:
+    """True only when `app.evolution` exists and offers the seed's `SelfEvolvingAI`."""
+    if importlib.util.find_spec("app.evolution") is None:
+        return False
+    module = importlib.import_module("app.evolution")
+    evolver = getattr(module, "SelfEvolvingAI", None)
+    return evolver is not None and callable(getattr(evolver, "evolve", None))
+
+
+class CommandHandler:
+    """The `github.issue_comment.created` handler for slash commands."""
+
+    def __init__(
+        self,
+        github: GitHubApp,
+        store: EventStore,
+        fixes: FixPullRequests,
+        *,
+        cache: Cache | None = None,
+        llm_configured: bool = False,
+        runtime_factory: Callable[[], ServerlessRuntime] = ServerlessRuntime,
+    ) -> None:
+        self.github = github
+        self.store = store
+        self.fixes = fixes
+        self.cache = cache or InProcessCache()
+        self.llm_configured = llm_configured
+        self.runtime_factory = runtime_factory
+
+    async def __call__(self, event: Event) -> None:
+        request = request_from_event(event)
+        if request is None:
+            return
+        command = parse_command(request.comment_body)
+        if command is None:
+            return
+        key = f"command:{event.id}"
+        if await self.store.find_by_idempotency_key(key) is not None:
+            return  # handled by an earlier run of this job
+        extra = {"event_id": str(event.id), "command": command.name, "repo": request.repository}
+        client = await self.github.installation_client(request.installation_id)
+        api = GitHubRepository(client, RepoRef.parse(request.repository))
+        await api.react(request.comment_id, "eyes")
+        if not await may_run_commands(api, request.author, self.cache):
+            log.info("command refused: no write access", extra={**extra, "author": request.author})
+            reply = replies.NOT_ALLOWED.format(author=request.author, command=f"/{command.name}")
+            await self._finish(event, key, request, command, api, reply, outcome="refused")
+            return
+        config = await load_repo_config(api.repo, _config_reader(client))
+        log.info("command received", extra=extra)
+        reply, outcome, pull_url = await self._dispatch(event, request, command, api, config)
+        await self._finish(event, key, request, command, api, reply, outcome, pull_url)
+
+    async def _dispatch(
+        self,
+        event: Event,
+        request: CommandRequest,
+        command: Command,
+        api: RepositoryApi,
+        config: LoadedConfig,
+    ) -> tuple[str, str, str | None]:
+        problem = config.problem_message()
+        note = f"\n\n{problem}" if problem else ""
+        if command.name == "help":
+            return replies.HELP + note, "done", None
+        if command.name == "status":
+            return await self._status(api, config), "done", None
+        if not config.config.sources.commands:
+            return replies.COMMANDS_OFF, "disabled", None
+        if command.name == "heal":
+            return await self._heal(event, request, api, config, note)
+        if command.name == "fix":
+            text = replies.FIX_UNSUPPORTED if self.llm_configured else replies.NO_LLM
+            return text, "unavailable", None
+        if command.name == "evolve":
+            return await _evolve(), "done", None
+        if command.name == "run":
+            reply = await run_function(
+                api, request, command.args, self.runtime_factory, self.github
+            )
+            return reply + note, "done", None
+        return replies.HELP, "done", None
+
+    async def _heal(
+        self,
+        event: Event,
+        request: CommandRequest,
+        api: RepositoryApi,
+        config: LoadedConfig,
+        note: str,
+    ) -> tuple[str, str, str | None]:
+        incident = None
+        # The comment first (the freshest traceback), then the issue's description.
+        for text in (request.comment_body, request.issue_body):
+            try:
+                incident = incident_from_traceback(unfenced(clean_text(text)))
+                break
+            except UnreadableIncident:
+                continue
+        if incident is None:
+            return replies.NO_TRACEBACK, "no_incident", None
+        target = HealTarget(
+            installation_id=request.installation_id,
+            repository=request.repository,
+            clone_url=request.clone_url,
+            base_branch=request.default_branch,
+            trigger_url=request.issue_url,
+        )
+        outcome = await self.fixes.heal(api, target, incident, config.config, event)
+        return (
+            outcome.message + note,
+            "pull_request" if outcome.pull_url else "no_fix",
+            outcome.pull_url,
+        )
+
+    async def _status(self, api: RepositoryApi, config: LoadedConfig) -> str:
+        settings = config.config
+        sources = ", ".join(
+            f"{name} {'on' if on else 'off'}" for name, on in settings.sources.model_dump().items()
+        )
+        pulls = [ref for head, ref in await api.open_pulls() if head.startswith("kintsugi/")]
+        opened = await self.store.read_all(types=[EventType.HEALING_PR_OPENED], limit=10_000)
+        mine = [e for e in opened if e.payload.get("repository") == api.repo.full_name]
+        lines = [
+            f"**Kintsugi status for {api.repo.full_name}**",
+            "",
+            f"- config: `{config.source}`" if config.exists else "- config: none (defaults)",
+            f"- sources: {sources}",
+            f"- test command: `{settings.test_command}`",
+            f"- open fix pull requests: {len(pulls)} of at most {settings.max_open_prs}"
+            + "".join(f"\n  - {ref.html_url}" for ref in pulls),
+            f"- fix pull requests opened so far: {len(mine)}",
+            f"- functions: {', '.join(sorted(config.functions.functions)) or 'none declared'}",
+        ]
+        problem = config.problem_message()
+        if problem:
+            lines += ["", problem]
+        return "\n".join(lines)
+
+    async def _finish(
+        self,
+        event: Event,
+        key: str,
+        request: CommandRequest,
+        command: Command,
+        api: RepositoryApi,
+        reply: str,
+        outcome: str,
+        pull_url: str | None = None,
+    ) -> None:
+        comment = await api.comment(request.issue_number, reply)
+        record = event.caused(
+            EventType.COMMAND_HANDLED,
+            "kintsugi.commands",
+            {
+                "repository": request.repository,
+                "issue": request.issue_number,
+                "command": command.name,
+                "author": request.author,
+                "outcome": outcome,
+                "reply_url": comment.html_url,
+                "pull_url": pull_url,
+            },
+        )
+        record = record.model_copy(update={"idempotency_key": key})
+        with contextlib.suppress(DuplicateEventError):  # a parallel run got there first
+            await self.store.append(f"commands/{request.repository}", record)
+
+
+def _config_reader(client: GitHub[Any]) -> ReadConfigFile:
+    """Reads `.github/kintsugi.yml` of any repository the installation can see."""
+
+    async def read(repo: RepoRef) -> str | None:
+        try:
+            return await GitHubRepository(client, repo).file_text(CONFIG_PATH)
+        except GitHubNotFound:
+            return None
+
+    return read
+
+
+async def _evolve() -> str:
+    if not evolution_available():
+        return replies.EVOLVE_UNAVAILABLE
+    module = importlib.import_module("app.evolution")
+    try:
+        evolver = module.SelfEvolvingAI()
+        await evolver.evolve()
+        return f"Evolution ran: {evolver.get_evolution_status()}"
+    except TypeError:
+        return replies.EVOLVE_UNAVAILABLE

@@ -1,0 +1,68 @@
+"""The GitHub App's handlers (slash commands, fix pull requests), built from settings and
+registered on the router when an App is configured."""
+
+from __future__ import annotations
+
+import logging
+
+from app.commands.handler import CommandHandler
+from app.events.model import EventType
+from app.events.store import EventStore
+from app.github.auth import app_credentials
+from app.github.client import GitHubApp
+from app.github.fix_pr import FixPullRequests
+from app.healing import Budget
+from app.healing.runner import CommandRunner
+from app.settings import Settings
+from workers.jobs import Router
+
+log = logging.getLogger(__name__)
+
+
+def _secrets(settings: Settings) -> list[str]:
+    """Every secret value the app holds, to be scrubbed from any text it publishes."""
+    values = [
+        settings.github_webhook_secret,
+        settings.sentry_webhook_secret,
+        settings.github_app_private_key,
+        settings.llm_api_key,
+        settings.dashboard_token,
+        settings.sentry_dsn,
+    ]
+    return [value.get_secret_value() for value in values if value is not None]
+
+
+def register_github_handlers(
+    router: Router,
+    settings: Settings,
+    store: EventStore,
+    *,
+    runner: CommandRunner | None = None,
+    github: GitHubApp | None = None,
+) -> bool:
+    """Route GitHub events to the App's features; False (and nothing routed) without an App."""
+    credentials = app_credentials(settings)
+    if credentials is None and github is None:
+        log.info("no GitHub App configured (GITHUB_APP_ID unset): GitHub events are only stored")
+        return False
+    if github is None:
+        assert credentials is not None
+        github = GitHubApp(credentials, api_url=settings.github_api_url)
+    budget = Budget(
+        seconds=settings.healing_budget_seconds,
+        parallel=settings.healing_parallel_candidates,
+        run_timeout=min(120.0, settings.healing_budget_seconds),
+    )
+    fixes = FixPullRequests(
+        github,
+        store,
+        runner=runner,
+        budget=budget,
+        draft_below=settings.github_draft_below_confidence,
+        secrets=_secrets(settings),
+        scratch_root=None,
+    )
+    commands = CommandHandler(github, store, fixes, llm_configured=bool(settings.llm_model))
+    router.on(EventType.GITHUB_ISSUE_COMMENT_CREATED, commands)
+    log.info("GitHub App handlers registered", extra={"app_id": github.credentials.app_id})
+    return True
