@@ -4,6 +4,7 @@ PR — one per fingerprint, within the repository's limits, every step recorded 
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import shutil
 import tempfile
@@ -135,6 +136,17 @@ class FixPullRequests:
         secrets: list[str],
         cause: Event,
     ) -> HealOutcome:
+        ignored = [
+            path
+            for path in fix.files
+            if any(fnmatch.fnmatch(path, pattern) for pattern in config.ignored_paths)
+        ]
+        if ignored:
+            return HealOutcome(
+                f"A fix was found, but it changes {', '.join(f'`{p}`' for p in ignored)}, "
+                "which `ignored_paths` in `.github/kintsugi.yml` keeps Kintsugi out of.",
+                fingerprint=fix.fingerprint,
+            )
         branch = branch_name(fix.fingerprint)
         existing = await api.open_pull(branch)
         if existing is not None:

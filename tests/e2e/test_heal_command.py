@@ -173,3 +173,26 @@ async def test_help_and_status_answer_and_bots_are_ignored(
     assert any("| `/heal` |" in body for body in bodies)
     assert any("Kintsugi status for octo/shop" in body for body in bodies)
     assert 600 not in {r["comment_id"] for r in shop.reactions}
+
+
+async def test_a_502_from_github_is_retried_and_a_recurrence_comments_on_the_open_pull(
+    hooks: Hooks, fake_github: FakeGitHub, shop: FakeRepository
+) -> None:
+    fake_github.fail_next("POST", "/repos/octo/shop/pulls", 502)
+    first = comment_payload(fake_github, shop, "maintainer", f"/heal\n{SHOP_TRACEBACK}", 701)
+    await hooks.github("issue_comment", first)
+    await handled(hooks.services, count=1)
+    assert len(fake_github.calls("POST", "/repos/octo/shop/pulls")) == 2
+    [pull] = shop.pulls
+
+    second = comment_payload(fake_github, shop, "owner", f"/heal\n{SHOP_TRACEBACK}", 702)
+    await hooks.github("issue_comment", second)
+    await handled(hooks.services, count=2)
+
+    assert len(shop.pulls) == 1
+    on_pull = [c for c in shop.comments if c["issue_number"] == pull["number"]]
+    assert len(on_pull) == 1 and "happened again" in on_pull[0]["body"]
+    replies = [c for c in shop.comments if c["issue_number"] == 7]
+    assert "already has a fix pull request" in replies[-1]["body"]
+    updated = await hooks.services.store.read_all(types=[EventType.HEALING_PR_UPDATED])
+    assert len(updated) == 1
