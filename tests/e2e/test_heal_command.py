@@ -196,3 +196,50 @@ async def test_a_502_from_github_is_retried_and_a_recurrence_comments_on_the_ope
     assert "already has a fix pull request" in replies[-1]["body"]
     updated = await hooks.services.store.read_all(types=[EventType.HEALING_PR_UPDATED])
     assert len(updated) == 1
+
+
+TRIAGE_CONFIG = """\
+functions:
+  triage:
+    file: .github/functions/triage.py
+"""
+
+TRIAGE = """\
+def handle(event, context):
+    level = event["input"].get("level", 0)
+    return {"level": level, "actions": {
+        "comment": f"triaged #{event['issue']['number']} at level {level}",
+        "labels": ["triaged"],
+    }}
+"""
+
+
+async def test_run_invokes_the_declared_function_and_applies_its_actions_to_the_issue(
+    hooks: Hooks, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    from tests.github.conftest import INSTALLATION_ID, SHOP_FILES
+    from tests.github.fake_github import bare_repository
+
+    files = {
+        **SHOP_FILES,
+        ".github/kintsugi.yml": TRIAGE_CONFIG,
+        ".github/functions/triage.py": TRIAGE,
+    }
+    ops = fake_github.add_repository(
+        FakeRepository(
+            "octo",
+            "ops",
+            bare_repository(tmp_path, "ops", files),
+            INSTALLATION_ID,
+            permissions={"maintainer": "write"},
+        )
+    )
+    body = '/run triage {"level": 2}'
+    await hooks.github("issue_comment", comment_payload(fake_github, ops, "maintainer", body))
+    [done] = await handled(hooks.services)
+
+    assert done.payload["outcome"] == "done"
+    texts = [comment["body"] for comment in ops.comments]
+    assert "triaged #7 at level 2" in texts
+    assert any(text.startswith("Ran `triage`") and '"level": 2' in text for text in texts)
+    assert ops.labels == {7: ["triaged"]}
