@@ -39,7 +39,7 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
         await ensure_schema(engine, auto_migrate=settings.is_sqlite)
         store = SqlEventStore(engine)
         ctx["store"] = store
-        ctx["event_job"] = event_job(settings, store, router or default_router())
+        ctx["event_job"] = event_job(settings, store, router or default_router(settings, store))
         log.info("worker ready", extra={"database": engine.dialect.name})
 
     async def shutdown(ctx: dict[str, Any]) -> None:
