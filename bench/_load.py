@@ -97,7 +97,8 @@ class LoadResult:
 
     @property
     def per_second(self) -> float:
-        return self.requests / self.seconds
+        """Accepted webhooks per second: an overloaded server's timeouts do not count."""
+        return self.accepted / self.seconds
 
 
 WRK_SCRIPT = """
