@@ -10,6 +10,7 @@ from app.events.model import EventType
 from app.events.store import EventStore
 from app.github.auth import app_credentials
 from app.github.client import GitHubApp
+from app.github.feedback import FEEDBACK_EVENT_TYPES, PullRequestFeedback
 from app.github.fix_pr import FixPullRequests
 from app.healing import Budget
 from app.healing.runner import CommandRunner
@@ -64,5 +65,8 @@ def register_github_handlers(
     )
     commands = CommandHandler(github, store, fixes, llm_configured=bool(settings.llm_model))
     router.on(EventType.GITHUB_ISSUE_COMMENT_CREATED, commands)
+    feedback = PullRequestFeedback(store)
+    for kind in FEEDBACK_EVENT_TYPES:
+        router.on(kind, feedback)
     log.info("GitHub App handlers registered", extra={"app_id": github.credentials.app_id})
     return True

@@ -26,6 +26,8 @@ class EventType(StrEnum):
     GITHUB_CHECK_RUN_COMPLETED = "github.check_run.completed"
     GITHUB_WORKFLOW_RUN_COMPLETED = "github.workflow_run.completed"
     GITHUB_PULL_REQUEST_CLOSED = "github.pull_request.closed"
+    GITHUB_PULL_REQUEST_REVIEW_SUBMITTED = "github.pull_request_review.submitted"
+    GITHUB_PULL_REQUEST_REVIEW_COMMENT_CREATED = "github.pull_request_review_comment.created"
     SENTRY_EVENT_ALERT_TRIGGERED = "sentry.event_alert.triggered"
     SENTRY_ERROR_CREATED = "sentry.error.created"
     SENTRY_ISSUE_CREATED = "sentry.issue.created"
@@ -38,9 +40,14 @@ class EventType(StrEnum):
     HEALING_PR_UPDATED = "healing.pr_updated"  # the same failure recurred
     HEALING_PR_MERGED = "healing.pr_merged"
     HEALING_PR_REJECTED = "healing.pr_rejected"
+    HEALING_PR_REVIEWED = "healing.pr_reviewed"
+    HEALING_TRIGGER_HANDLED = "healing.trigger_handled"  # a Sentry or CI failure, acted on once
+    CI_FAILURE_ACCEPTED = "ci.failure_accepted"  # the one job that heals a repo + commit
+    ONBOARDING_PR_OPENED = "onboarding.pr_opened"
     EVOLUTION_VARIANT_PROMOTED = "evolution.variant_promoted"
     EVOLUTION_VARIANT_ROLLED_BACK = "evolution.variant_rolled_back"
     FUNCTION_INVOKED = "function.invoked"
+    FUNCTION_TRIGGERED = "function.triggered"  # a GitHub event ran a declared function
     COMMAND_HANDLED = "command.handled"
     JOB_DEAD_LETTERED = "job.dead_lettered"
     # stands for any job the seed's examples publish

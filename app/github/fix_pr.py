@@ -263,6 +263,8 @@ class FixPullRequests:
                 "case_id": fix.case_id,
                 "fingerprint": fix.fingerprint,
                 "fix_id": fix.id,
+                "strategy": fix.strategy,
+                "operator": fix.operator,
                 "confidence": fix.confidence,
                 "pull_url": url,
                 "trigger_url": target.trigger_url,

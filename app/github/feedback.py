@@ -1,0 +1,163 @@
+"""What maintainers do with fix pull requests — merge, close unmerged, review — recorded as
+`healing.pr_merged` / `healing.pr_rejected` / `healing.pr_reviewed` for the evolution engine."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from app.commands.parse import clean_text
+from app.events.model import Event, EventType
+from app.events.store import DuplicateEventError, EventStore
+from app.github.fix_pr import SOURCE
+
+log = logging.getLogger(__name__)
+
+FIX_BRANCH = "kintsugi/fix-"
+# Review text is kept for whoever reads the outcomes later; a wall of text adds nothing.
+MAX_REVIEW_TEXT = 4000
+FEEDBACK_EVENT_TYPES = (
+    EventType.GITHUB_PULL_REQUEST_CLOSED,
+    EventType.GITHUB_PULL_REQUEST_REVIEW_SUBMITTED,
+    EventType.GITHUB_PULL_REQUEST_REVIEW_COMMENT_CREATED,
+)
+
+
+@dataclass(frozen=True)
+class FixPull:
+    """A Kintsugi fix pull request as a webhook describes it."""
+
+    repository: str
+    number: int
+    url: str
+    fingerprint: str
+    merged: bool
+
+
+def fix_pull(payload: dict[str, Any]) -> FixPull | None:
+    """The fix pull request a payload is about; None for every other pull request."""
+    pull, repo = payload.get("pull_request"), payload.get("repository")
+    if not (isinstance(pull, dict) and isinstance(repo, dict)):
+        return None
+    head = pull.get("head")
+    ref = head.get("ref") if isinstance(head, dict) else None
+    number = pull.get("number")
+    if not (isinstance(ref, str) and ref.startswith(FIX_BRANCH) and isinstance(number, int)):
+        return None
+    # A branch of that name in a fork is someone else's, not a Kintsugi fix.
+    head_repo = head.get("repo") if isinstance(head, dict) else None
+    full_name = str(repo.get("full_name") or "")
+    if isinstance(head_repo, dict) and head_repo.get("full_name") not in (None, full_name):
+        return None
+    return FixPull(
+        repository=full_name,
+        number=number,
+        url=str(pull.get("html_url") or ""),
+        fingerprint=ref.removeprefix(FIX_BRANCH),
+        merged=bool(pull.get("merged")),
+    )
+
+
+class PullRequestFeedback:
+    """The handler for closed fix pull requests and their reviews. Idempotent: each webhook
+    event yields at most one feedback event (keyed by the webhook event's id)."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    async def __call__(self, event: Event) -> None:
+        pull = fix_pull(event.payload)
+        if pull is None:
+            return
+        key = f"feedback:{event.id}"
+        if await self.store.find_by_idempotency_key(key) is not None:
+            return
+        opened = await self._opened(pull)
+        facts: dict[str, Any] = {
+            "repository": pull.repository,
+            "pull_number": pull.number,
+            "pull_url": pull.url,
+            "fingerprint": pull.fingerprint,
+            "case_id": opened.get("case_id"),
+            "fix_id": opened.get("fix_id"),
+            "strategy": opened.get("strategy"),
+            "operator": opened.get("operator"),
+            "confidence": opened.get("confidence"),
+        }
+        sender = _login(event.payload.get("sender"))
+        if event.type == EventType.GITHUB_PULL_REQUEST_CLOSED:
+            kind = EventType.HEALING_PR_MERGED if pull.merged else EventType.HEALING_PR_REJECTED
+            facts["closed_by"] = sender
+        else:
+            review = self._review(event)
+            if review is None:
+                return
+            kind = EventType.HEALING_PR_REVIEWED
+            facts.update(review)
+        record = event.caused(kind, SOURCE, facts).model_copy(update={"idempotency_key": key})
+        with contextlib.suppress(DuplicateEventError):  # a parallel run got there first
+            await self.store.append(f"healing-{pull.fingerprint}", record)
+        log.info(
+            "fix pull request feedback recorded",
+            extra={"repository": pull.repository, "pull": pull.number, "kind": str(kind)},
+        )
+
+    async def _opened(self, pull: FixPull) -> dict[str, Any]:
+        """The `healing.pr_opened` payload of this pull request (the fix's strategy and case);
+        empty when the log does not know it (opened before feedback was recorded)."""
+        stream = await self.store.read_stream(f"healing-{pull.fingerprint}")
+        for known in reversed(stream):
+            if known.type != EventType.HEALING_PR_OPENED:
+                continue
+            if known.payload.get("pull_url") == pull.url or (
+                not pull.url and known.payload.get("repository") == pull.repository
+            ):
+                return dict(known.payload)
+        return {}
+
+    def _review(self, event: Event) -> dict[str, Any] | None:
+        payload = event.payload
+        if _is_bot(payload.get("sender")):
+            return None  # Kintsugi's own notes, and other bots', are no maintainer's verdict
+        if event.type == EventType.GITHUB_PULL_REQUEST_REVIEW_SUBMITTED:
+            review = payload.get("review")
+            if not isinstance(review, dict):
+                return None
+            return {
+                "kind": "review",
+                "state": str(review.get("state") or "").lower(),
+                "reviewer": _login(review.get("user")),
+                "author_association": review.get("author_association"),
+                "body": _text(review.get("body")),
+                "review_url": review.get("html_url"),
+            }
+        comment = payload.get("comment")
+        if not isinstance(comment, dict):
+            return None
+        return {
+            "kind": "comment",
+            "state": "commented",
+            "reviewer": _login(comment.get("user")),
+            "author_association": comment.get("author_association"),
+            "body": _text(comment.get("body")),
+            "path": comment.get("path"),
+            "line": comment.get("line"),
+            "review_url": comment.get("html_url"),
+        }
+
+
+def _text(value: object) -> str:
+    return clean_text(value)[:MAX_REVIEW_TEXT] if isinstance(value, str) else ""
+
+
+def _login(user: object) -> str | None:
+    login = user.get("login") if isinstance(user, dict) else None
+    return login if isinstance(login, str) else None
+
+
+def _is_bot(user: object) -> bool:
+    if not isinstance(user, dict):
+        return False
+    return user.get("type") == "Bot" or str(user.get("login") or "").endswith("[bot]")
