@@ -11,6 +11,8 @@ from app.events.store import EventStore
 from app.github.auth import app_credentials
 from app.github.client import GitHubApp
 from app.github.feedback import FEEDBACK_EVENT_TYPES, PullRequestFeedback
+from app.github.onboarding import Onboarding
+from app.github.repo_configs import RepoConfigs
 from app.github.fix_pr import FixPullRequests
 from app.healing import Budget
 from app.healing.runner import CommandRunner
@@ -65,6 +67,11 @@ def register_github_handlers(
     )
     commands = CommandHandler(github, store, fixes, llm_configured=bool(settings.llm_model))
     router.on(EventType.GITHUB_ISSUE_COMMENT_CREATED, commands)
+    configs = RepoConfigs(github)
+    router.on("github.push", configs.forget_on_push)
+    onboarding = Onboarding(github, store, configs)
+    router.on(EventType.GITHUB_INSTALLATION_CREATED, onboarding)
+    router.on(EventType.GITHUB_INSTALLATION_REPOSITORIES_ADDED, onboarding)
     feedback = PullRequestFeedback(store)
     for kind in FEEDBACK_EVENT_TYPES:
         router.on(kind, feedback)

@@ -48,6 +48,17 @@ class PullRequestRef:
     number: int
     html_url: str
     head_sha: str
+    state: str = "open"
+
+
+@dataclass(frozen=True)
+class RepositoryDetails:
+    """What the installation events do not carry: where to clone from and the default branch."""
+
+    full_name: str
+    default_branch: str
+    clone_url: str
+    archived: bool = False
 
 
 class RepositoryApi(Protocol):
@@ -66,6 +77,12 @@ class RepositoryApi(Protocol):
     async def open_pull(self, branch: str) -> PullRequestRef | None: ...
 
     async def open_pulls(self) -> list[tuple[str, PullRequestRef]]: ...
+
+    async def pulls_from(self, branch: str) -> list[PullRequestRef]: ...
+
+    async def details(self) -> RepositoryDetails: ...
+
+    async def branch_head(self, branch: str) -> str | None: ...
 
     async def create_pull(
         self, *, title: str, body: str, head: str, base: str, draft: bool
@@ -163,6 +180,42 @@ class GitHubRepository:
             )
         return [(str(pull.get("head", {}).get("ref")), _pull_ref(pull)) for pull in _body(response)]
 
+    async def pulls_from(self, branch: str) -> list[PullRequestRef]:
+        """Every pull request, open or closed, whose head is `branch` in this repository."""
+        async with translated(f"list pull requests of {self.repo.full_name}"):
+            response = await self._gh.rest.pulls.async_list(
+                self.repo.owner, self.repo.name, state="all", head=f"{self.repo.owner}:{branch}"
+            )
+        return [
+            _pull_ref(pull) for pull in _body(response) if pull.get("head", {}).get("ref") == branch
+        ]
+
+    async def details(self) -> RepositoryDetails:
+        async with translated(f"read {self.repo.full_name}"):
+            response = await self._gh.rest.repos.async_get(self.repo.owner, self.repo.name)
+        data = _body(response)
+        return RepositoryDetails(
+            full_name=str(data.get("full_name") or self.repo.full_name),
+            default_branch=str(data.get("default_branch") or "main"),
+            clone_url=str(data.get("clone_url") or ""),
+            archived=bool(data.get("archived")),
+        )
+
+    async def branch_head(self, branch: str) -> str | None:
+        """The commit `branch` points at now; None when the branch is gone."""
+        async with translated(f"read branch {branch} of {self.repo.full_name}"):
+            try:
+                response = await self._gh.rest.repos.async_get_branch(
+                    self.repo.owner, self.repo.name, branch
+                )
+            except RequestFailed as error:
+                if error.response.status_code == 404:
+                    return None
+                raise
+        commit = _body(response).get("commit")
+        sha = commit.get("sha") if isinstance(commit, dict) else None
+        return str(sha) if sha else None
+
     async def create_pull(
         self, *, title: str, body: str, head: str, base: str, draft: bool
     ) -> PullRequestRef:
@@ -229,4 +282,5 @@ def _pull_ref(data: dict[str, Any]) -> PullRequestRef:
         number=int(data["number"]),
         html_url=str(data.get("html_url") or ""),
         head_sha=str(data.get("head", {}).get("sha") or ""),
+        state=str(data.get("state") or "open"),
     )

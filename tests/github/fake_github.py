@@ -86,6 +86,48 @@ class FakeRepository:
         out = self.git("for-each-ref", "--format=%(refname:short)", "refs/heads")
         return set(out.split())
 
+    def commit(self, branch: str, files: dict[str, str], message: str, base: str = "") -> str:
+        """Commit `files` on top of `base` (default: `branch`, else the default branch) and
+        point `branch` at it, as a push would; returns the new commit's sha."""
+        parent = self.git(
+            "rev-parse", base or (branch if branch in self.branches() else self.default_branch)
+        ).strip()
+        index = self.bare / f"kintsugi-fake-index-{secrets.token_hex(4)}"
+        env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+
+        def git(*args: str, stdin: str | None = None) -> str:
+            return subprocess.run(
+                ["git", "--git-dir", str(self.bare), *args],
+                check=True,
+                capture_output=True,
+                text=True,
+                input=stdin,
+                env=env,
+            ).stdout.strip()
+
+        try:
+            git("read-tree", parent)
+            for path, text in files.items():
+                blob = git("hash-object", "-w", "--stdin", stdin=text)
+                git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}")
+            tree = git("write-tree")
+            sha = git(
+                "-c",
+                "user.name=Dev",
+                "-c",
+                "user.email=dev@example.test",
+                "commit-tree",
+                tree,
+                "-p",
+                parent,
+                "-m",
+                message,
+            )
+            git("update-ref", f"refs/heads/{branch}", sha)
+        finally:
+            index.unlink(missing_ok=True)
+        return sha
+
 
 class FakeGitHub:
     """GitHub's REST API and git smart HTTP for the repositories it is given."""
@@ -159,6 +201,8 @@ class FakeGitHub:
             Route(
                 "/app/installations/{iid:int}/access_tokens", self._access_token, methods=["POST"]
             ),
+            Route(r, self._repository, methods=["GET"]),
+            Route(r + "/branches/{branch:path}", self._branch, methods=["GET"]),
             Route(r + "/collaborators/{user}/permission", self._permission, methods=["GET"]),
             Route(r + "/issues/{number:int}/comments", self._comment, methods=["POST"]),
             Route(r + "/issues/comments/{cid:int}/reactions", self._reaction, methods=["POST"]),
@@ -231,6 +275,36 @@ class FakeGitHub:
             return self._repo_for(request, auth), body
         except LookupError:
             return JSONResponse({"message": "Not Found"}, 404)
+
+    async def _repository(self, request: Request) -> Response:
+        found = await self._repo_call(request)
+        if isinstance(found, Response):
+            return found
+        repo, _ = found
+        return JSONResponse(
+            {
+                "id": abs(hash(repo.full_name)) % 10**7,
+                "name": repo.name,
+                "full_name": repo.full_name,
+                "owner": _user(repo.owner),
+                "private": False,
+                "archived": False,
+                "default_branch": repo.default_branch,
+                "clone_url": self.clone_url(repo),
+                "html_url": f"https://github.test/{repo.full_name}",
+            }
+        )
+
+    async def _branch(self, request: Request) -> Response:
+        found = await self._repo_call(request)
+        if isinstance(found, Response):
+            return found
+        repo, _ = found
+        name = request.path_params["branch"]
+        if name not in repo.branches():
+            return JSONResponse({"message": "Branch not found"}, 404)
+        sha = repo.git("rev-parse", f"refs/heads/{name}").strip()
+        return JSONResponse({"name": name, "commit": {"sha": sha}, "protected": False})
 
     async def _permission(self, request: Request) -> Response:
         found = await self._repo_call(request)
