@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     github_draft_below_confidence: float = Field(default=0.6, ge=0, le=1)
     healing_budget_seconds: float = Field(default=300.0, gt=0)  # wall clock per healing case
     healing_parallel_candidates: int = Field(default=2, ge=1)  # candidates validated at once
+    evolution_replay_cases: int = Field(default=12, ge=1)  # corpus cases per evolution run
+    evolution_challengers: int = Field(default=3, ge=1)  # challengers replayed per run
+    evolution_budget_seconds: float = Field(default=1800.0, gt=0)  # wall clock per run
+    evolution_corpus_path: Path | None = None  # unset: bench/corpus of a source checkout
+    evolution_cron_hour: int = Field(default=3, ge=0, le=23)  # nightly run, UTC hour
 
     @field_validator(
         "github_webhook_secret",
@@ -65,6 +70,7 @@ class Settings(BaseSettings):
         "github_app_id",
         "github_app_private_key",
         "github_app_private_key_path",
+        "evolution_corpus_path",
         mode="before",
     )
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,14 @@ def build_healer(
     publish: Publish | None = None,
     budget: Budget | None = None,
     test_command: str = DEFAULT_TEST_COMMAND,
+    strategies: Sequence[Strategy] | None = None,
 ) -> Healer:
+    """`strategies` replaces the default ones (a strategy variant's order and budgets)."""
     runner = runner or SandboxCommandRunner()
     budget = budget or Budget()
     return Healer(
         runner,
-        default_strategies(llm_provider),
+        default_strategies(llm_provider) if strategies is None else strategies,
         publish=publish,
         budget=budget,
         extra_locations=SpectrumLocaliser(runner, test_command, timeout=budget.run_timeout),

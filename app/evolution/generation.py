@@ -1,0 +1,132 @@
+"""Challengers: small, single mutations of the incumbent variant, deterministic for a seed."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+
+from app.evolution.stats import BetaPosterior
+from app.evolution.variant import SEARCH_OPERATORS, TEMPLATES, StrategyVariant
+
+OFFSET_STEP = 8.0
+UNCAPPED_FROM = 400  # a per-strategy budget this large is no budget: drop it
+
+Mutation = Callable[[StrategyVariant, random.Random], StrategyVariant | None]
+
+
+def reorder(variant: StrategyVariant, rng: random.Random) -> StrategyVariant | None:
+    """Move one strategy a place earlier."""
+    order = list(variant.strategy_order)
+    if len(order) < 2:
+        return None
+    i = rng.randrange(1, len(order))
+    order[i - 1], order[i] = order[i], order[i - 1]
+    return variant.derive(f"try {order[i - 1]} before {order[i]}", strategy_order=tuple(order))
+
+
+def scale_budget(variant: StrategyVariant, rng: random.Random) -> StrategyVariant | None:
+    """Double or halve one strategy's candidate budget (a doubled large budget is lifted)."""
+    capped = sorted(variant.strategy_budgets)
+    if not capped:
+        name = rng.choice(list(variant.strategy_order))
+        budgets = {**variant.strategy_budgets, name: 50}
+        return variant.derive(f"cap {name} at 50 candidates", strategy_budgets=budgets)
+    name = rng.choice(capped)
+    amount = variant.strategy_budgets[name]
+    budgets = dict(variant.strategy_budgets)
+    if rng.random() < 0.7 or amount <= 1:
+        if amount * 2 >= UNCAPPED_FROM:
+            del budgets[name]
+            return variant.derive(f"lift the {name} budget", strategy_budgets=budgets)
+        budgets[name] = amount * 2
+        return variant.derive(f"double the {name} budget to {amount * 2}", strategy_budgets=budgets)
+    budgets[name] = max(1, amount // 2)
+    return variant.derive(f"halve the {name} budget to {budgets[name]}", strategy_budgets=budgets)
+
+
+def shift_operator(variant: StrategyVariant, rng: random.Random) -> StrategyVariant | None:
+    """Move one search operator earlier or later; a moved operator may also go back to 0."""
+    offsets = dict(variant.operator_offsets)
+    moved = sorted(name for name, value in offsets.items() if value)
+    if moved and rng.random() < 0.5:
+        name = rng.choice(moved)
+        del offsets[name]
+        return variant.derive(f"restore {name}'s search priority", operator_offsets=offsets)
+    name = rng.choice(SEARCH_OPERATORS)
+    step = OFFSET_STEP if rng.random() < 0.5 else -OFFSET_STEP
+    offsets[name] = max(-100.0, min(100.0, offsets.get(name, 0.0) + step))
+    direction = "later" if step > 0 else "earlier"
+    return variant.derive(f"try {name} edits {direction}", operator_offsets=offsets)
+
+
+def retemplate(variant: StrategyVariant, rng: random.Random) -> StrategyVariant | None:
+    """Bring back a dropped template, or move one template a place earlier."""
+    missing = [name for name in TEMPLATES if name not in variant.templates]
+    if missing:
+        name = rng.choice(missing)
+        return variant.derive(f"add the {name} template", templates=(*variant.templates, name))
+    if len(variant.templates) < 2:
+        return None
+    order = list(variant.templates)
+    i = rng.randrange(1, len(order))
+    order[i - 1], order[i] = order[i], order[i - 1]
+    return variant.derive(f"try template {order[i - 1]} earlier", templates=tuple(order))
+
+
+def scale_search(variant: StrategyVariant, rng: random.Random) -> StrategyVariant | None:
+    """Widen or narrow the search: locations visited, edits per location, pairs."""
+    field = rng.choice(("search_max_locations", "search_per_location", "max_pairs"))
+    value = int(getattr(variant, field))
+    new = value * 2 if rng.random() < 0.5 else max(1 if field != "max_pairs" else 0, value // 2)
+    limits = {"search_max_locations": 64, "search_per_location": 5000, "max_pairs": 2000}
+    new = min(new, limits[field])
+    if new == value:
+        return None
+    return variant.derive(f"{field.replace('_', ' ')} {value} → {new}", **{field: new})
+
+
+MUTATIONS: tuple[Mutation, ...] = (reorder, scale_budget, shift_operator, retemplate, scale_search)
+
+
+def by_priors(
+    variant: StrategyVariant, priors: Mapping[str, BetaPosterior]
+) -> StrategyVariant | None:
+    """Strategies ordered by their acceptance posterior (stable for equal means)."""
+    if not priors:
+        return None
+    order = tuple(
+        sorted(
+            variant.strategy_order,
+            key=lambda name: -priors.get(name, BetaPosterior()).mean,
+        )
+    )
+    if order == variant.strategy_order:
+        return None
+    return variant.derive("order strategies by merged-PR priors", strategy_order=order)
+
+
+def challengers(
+    incumbent: StrategyVariant,
+    count: int,
+    *,
+    seed: int = 0,
+    priors: Mapping[str, BetaPosterior] | None = None,
+) -> list[StrategyVariant]:
+    """Up to `count` distinct challengers, each one mutation away from the incumbent; kinds
+    of mutation take turns so one run tries several directions."""
+    rng = random.Random(seed)
+    found: dict[str, StrategyVariant] = {}
+    prior_ordered = by_priors(incumbent, priors or {})
+    if prior_ordered is not None and count > 0:
+        found[prior_ordered.behaviour_key] = prior_ordered
+    kinds = list(MUTATIONS)
+    rng.shuffle(kinds)
+    attempts = 0
+    while len(found) < count and attempts < 20 * count:
+        mutate = kinds[attempts % len(kinds)]
+        attempts += 1
+        child = mutate(incumbent, rng)
+        if child is None or child.behaviour_key == incumbent.behaviour_key:
+            continue
+        found.setdefault(child.behaviour_key, child)
+    return list(found.values())[:count]

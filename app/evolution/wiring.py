@@ -1,0 +1,136 @@
+"""Turning a `StrategyVariant` into the healer's strategies, and into a `Healer`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from itertools import combinations
+from typing import Any
+
+from app.evolution.variant import StrategyVariant
+from app.healing.candidates import (
+    Candidate,
+    MutantSource,
+    RepairContext,
+    SearchStrategy,
+    Strategy,
+    TemplateStrategy,
+)
+from app.healing.engine import build_healer, default_strategies
+from app.healing.pipeline import Budget, Healer, Publish
+from app.healing.runner import CommandRunner
+from app.healing.search import Mutant, build_site, single_edits
+from app.healing.suite import DEFAULT_TEST_COMMAND
+from app.healing.templates import catalogue
+
+# As in the healer's own mutant source: pairs come from the likeliest single edits only.
+_PAIR_POOL = 60
+
+
+def prioritised_mutants(offsets: Mapping[str, float], max_pairs: int) -> MutantSource:
+    """The search's mutant source, each operator's edits moved by its offset (lower: sooner)."""
+
+    def weight(operator: str, base: float) -> float:
+        return base + offsets.get(operator, 0.0)
+
+    def mutants(source: str, line: int) -> Iterator[object]:
+        site = build_site(source, line)
+        seen = {source}
+        singles = sorted(single_edits(site), key=lambda e: weight(e.operator, e.weight))
+        for edit in singles:
+            mutated = site.apply([edit])
+            if mutated not in seen:
+                seen.add(mutated)
+                yield Mutant(edit.operator, edit.description, mutated)
+        pooled = [edit for edit in singles if edit.kind == "replace"][:_PAIR_POOL]
+        pairs = sorted(
+            (
+                (first, second)
+                for first, second in combinations(pooled, 2)
+                if not site.encloses(first.target, second.target)
+                and not site.encloses(second.target, first.target)
+            ),
+            key=lambda p: weight(p[0].operator, p[0].weight) + weight(p[1].operator, p[1].weight),
+        )
+        emitted = 0
+        for first, second in pairs:
+            if emitted >= max_pairs:
+                return
+            mutated = site.apply([first, second])
+            if mutated in seen:
+                continue
+            seen.add(mutated)
+            emitted += 1
+            yield Mutant(
+                f"{first.operator}+{second.operator}",
+                f"{first.description}; {second.description}",
+                mutated,
+            )
+
+    return mutants
+
+
+class BudgetedStrategy:
+    """A strategy cut off after `limit` proposals, so later strategies get their turn."""
+
+    def __init__(self, inner: Strategy, limit: int) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.limit = limit
+
+    async def propose(self, context: RepairContext) -> AsyncIterator[Candidate]:
+        proposed = 0
+        async for candidate in self.inner.propose(context):
+            if proposed >= self.limit:
+                return
+            proposed += 1
+            yield candidate
+
+
+def strategies_for(variant: StrategyVariant, llm_provider: Any | None = None) -> list[Strategy]:
+    """The variant's strategies in its order, each within its own budget."""
+    by_name = {template.name: template for template in catalogue()}
+    built: dict[str, Strategy] = {
+        "template": TemplateStrategy(
+            [by_name[name] for name in variant.templates if name in by_name],
+            max_locations=variant.template_max_locations,
+        ),
+        "search": SearchStrategy(
+            prioritised_mutants(variant.operator_offsets, variant.max_pairs),
+            max_locations=variant.search_max_locations,
+            per_location=variant.search_per_location,
+        ),
+    }
+    for strategy in default_strategies(llm_provider):
+        if strategy.name == "llm":
+            # An LLM strategy that takes prompt guidance gets the variant's.
+            if hasattr(strategy, "guidance"):
+                setattr(strategy, "guidance", variant.prompt_guidance)  # noqa: B010
+            built["llm"] = strategy
+    ordered: list[Strategy] = []
+    for name in variant.strategy_order:
+        found = built.get(name)
+        if found is None:
+            continue  # no LLM configured: the variant runs without it
+        limit = variant.strategy_budgets.get(name)
+        ordered.append(BudgetedStrategy(found, limit) if limit is not None else found)
+    return ordered
+
+
+def healer_for(
+    variant: StrategyVariant,
+    *,
+    runner: CommandRunner | None = None,
+    llm_provider: Any | None = None,
+    publish: Publish | None = None,
+    budget: Budget | None = None,
+    test_command: str = DEFAULT_TEST_COMMAND,
+) -> Healer:
+    """A `Healer` wired as `build_healer` does, with the variant's strategies."""
+    return build_healer(
+        runner=runner,
+        llm_provider=llm_provider,
+        publish=publish,
+        budget=budget,
+        test_command=test_command,
+        strategies=strategies_for(variant, llm_provider),
+    )
