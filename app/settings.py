@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     job_max_tries: int = Field(default=5, ge=1)
     job_timeout_seconds: float = Field(default=300.0, gt=0)
     job_retry_base_seconds: float = Field(default=1.0, ge=0)
-    worker_poll_seconds: float = Field(default=0.005, gt=0)
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     log_level: str = "INFO"
     log_json: bool = True

@@ -14,6 +14,13 @@ from workers.jobs import EventJob, JobOutcome
 log = logging.getLogger(__name__)
 
 HANDLE_EVENT = "handle_event"
+# Kept short: a worker only needs to know that something arrived, not how much.
+MAX_WAKE_TOKENS = 64
+
+
+def wake_key(queue_name: str) -> str:
+    """The list workers block on between polls; every enqueue pushes a token onto it."""
+    return f"{queue_name}:wake"
 
 
 class JobQueue(Protocol):
@@ -45,6 +52,10 @@ class ArqQueue:
     async def enqueue(self, event_id: uuid.UUID, *, job_id: str | None = None) -> None:
         redis = await self._redis()
         await redis.enqueue_job(HANDLE_EVENT, str(event_id), _job_id=job_id or str(event_id))
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.lpush(wake_key(self.queue_name), 1)
+            pipe.ltrim(wake_key(self.queue_name), 0, MAX_WAKE_TOKENS - 1)
+            await pipe.execute()
 
     async def depth(self) -> int:
         redis = await self._redis()

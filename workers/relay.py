@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from app.events.store import EventStore, OutboxEntry, OutboxStatus
@@ -30,12 +31,15 @@ class OutboxRelay:
         poll_seconds: float = 1.0,
         requeue_after: timedelta = timedelta(minutes=5),
         batch_size: int = 200,
+        hand_over_timeout: float = 0.25,
     ) -> None:
         self.store = store
         self.queue = queue
         self.poll_seconds = poll_seconds
         self.requeue_after = requeue_after
         self.batch_size = batch_size
+        self.hand_over_timeout = hand_over_timeout
+        self._marking: set[asyncio.Task[bool]] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.queue_available = True
@@ -44,11 +48,35 @@ class OutboxRelay:
         """Something new is pending: relay it now rather than at the next poll."""
         self._wake.set()
 
+    async def hand_over_new(self, event_id: uuid.UUID) -> None:
+        """Enqueue a just-stored event at once, so the handler does not wait for a relay pass.
+
+        Bounded: a queue that is down or slow must not hold up the webhook's answer, so on any
+        failure the event simply stays pending for the relay loop. The outbox is marked in the
+        background; until then a relay pass may enqueue it again, which the job id absorbs.
+        """
+        if not self.queue_available:
+            self.nudge()
+            return
+        try:
+            async with asyncio.timeout(self.hand_over_timeout):
+                await self.queue.enqueue(event_id, job_id=str(event_id))
+        except Exception:
+            self.nudge()
+            return
+        task = asyncio.create_task(
+            self.store.outbox_mark(event_id, OutboxStatus.ENQUEUED, only_if=OutboxStatus.PENDING)
+        )
+        self._marking.add(task)
+        task.add_done_callback(self._marking.discard)
+
     async def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
+        if self._marking:
+            await asyncio.gather(*self._marking, return_exceptions=True)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

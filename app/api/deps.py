@@ -16,12 +16,12 @@ class WebhookSecrets:
     sentry: bytes
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_secrets(request: Request) -> WebhookSecrets:
+async def get_secrets(request: Request) -> WebhookSecrets:
     secrets: WebhookSecrets = request.app.state.secrets
     return secrets
 

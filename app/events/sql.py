@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, literal, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -51,48 +52,99 @@ class SqlEventStore:
         outbox: bool = False,
     ) -> list[Event]:
         batch = [events] if isinstance(events, Event) else list(events)
-        if self._is_postgres:
-            return await self._append(stream, batch, expected_version, outbox)
-        async with self._local_lock:
-            return await self._append(stream, batch, expected_version, outbox)
-
-    async def _append(
-        self, stream: str, batch: list[Event], expected: int | None, outbox: bool
-    ) -> list[Event]:
         try:
-            async with self.engine.begin() as conn:
+            # Checked before taking the append lock, to keep the lock short; the unique index
+            # catches a duplicate that races in between.
+            await self._refuse_duplicates(batch)
+            async with self._writing() as conn:
                 if self._is_postgres:
                     await conn.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
                     )
-                await self._refuse_duplicates(conn, batch)
+                    if expected_version is None and len(batch) == 1:
+                        return [await self._insert_one_postgres(conn, stream, batch[0], outbox)]
                 current = await self._stream_version(conn, stream)
-                if expected is not None and expected != current:
-                    raise ConcurrencyError(stream, expected, current)
+                if expected_version is not None and expected_version != current:
+                    raise ConcurrencyError(stream, expected_version, current)
                 return [
                     await self._insert(conn, stream, current + offset, event, outbox)
                     for offset, event in enumerate(batch, start=1)
                 ]
         except IntegrityError as error:
-            # Only reachable when a writer bypasses the lock (another process on SQLite):
-            # the unique constraints are the backstop, so say which rule was broken.
+            # A writer that raced past the duplicate check, or another process writing the
+            # SQLite file: the unique constraints are the backstop, so say which rule broke.
             for event in batch:
                 if event.idempotency_key:
                     existing = await self.find_by_idempotency_key(event.idempotency_key)
                     if existing is not None:
                         raise DuplicateEventError(event.idempotency_key, existing) from error
             actual = await self._current_version(stream)
-            raise ConcurrencyError(stream, expected or 0, actual) from error
+            raise ConcurrencyError(stream, expected_version or 0, actual) from error
 
-    async def _refuse_duplicates(self, conn: AsyncConnection, batch: list[Event]) -> None:
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. SQLite has one writer at a time: queueing writers here costs far
+        less than colliding in its busy handler, which sleeps in steps of milliseconds."""
+        if self._is_postgres:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._local_lock, self.engine.begin() as conn:
+            yield conn
+
+    async def _refuse_duplicates(self, batch: list[Event]) -> None:
         keys = [e.idempotency_key for e in batch if e.idempotency_key]
         if not keys:
             return
-        row = (
-            await conn.execute(select(EVENTS).where(EVENTS.c.idempotency_key.in_(keys)).limit(1))
-        ).first()
+        query = select(EVENTS).where(EVENTS.c.idempotency_key.in_(keys)).limit(1)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
         if row is not None:
             raise DuplicateEventError(row.idempotency_key, _to_event(row))
+
+    async def _insert_one_postgres(
+        self, conn: AsyncConnection, stream: str, event: Event, outbox: bool
+    ) -> Event:
+        """The common append (one event, any version) in one statement: the version is computed
+        and the outbox row written by the same round trip, while the append lock is held."""
+        version = func.coalesce(func.max(EVENTS.c.stream_version), 0) + 1
+        row = select(
+            literal(event.id, EVENTS.c.id.type),
+            literal(event.type),
+            literal(event.source),
+            literal(stream),
+            version,
+            literal(event.payload, EVENTS.c.payload.type),
+            literal(_metadata(event), EVENTS.c.metadata.type),
+            literal(event.idempotency_key, EVENTS.c.idempotency_key.type),
+            literal(event.occurred_at, EVENTS.c.occurred_at.type),
+        ).where(EVENTS.c.stream == stream)
+        columns = ["id", "type", "source", "stream", "stream_version", "payload", "metadata",
+                   "idempotency_key", "occurred_at"]  # fmt: skip
+        stored = (
+            insert(EVENTS)
+            .from_select(columns, row)
+            .returning(EVENTS.c.position, EVENTS.c.stream_version)
+            .cte("stored")
+        )
+        query = select(stored.c.position, stored.c.stream_version)
+        if outbox:
+            pending = select(
+                literal(event.id, OUTBOX.c.event_id.type),
+                stored.c.position,
+                literal(event.type),
+                literal(OutboxStatus.PENDING.value),
+                literal(0),
+                literal(0),
+                literal(datetime.now(UTC), OUTBOX.c.updated_at.type),
+            ).select_from(stored)
+            outbox_columns = ["event_id", "position", "event_type", "status", "attempts",
+                              "rounds", "updated_at"]  # fmt: skip
+            query = query.add_cte(insert(OUTBOX).from_select(outbox_columns, pending).cte("queued"))
+        position, version_written = (await conn.execute(query)).one()
+        return event.model_copy(
+            update={"stream": stream, "stream_version": version_written, "position": position}
+        )
 
     async def _stream_version(self, conn: AsyncConnection, stream: str) -> int:
         query = select(func.max(EVENTS.c.stream_version)).where(EVENTS.c.stream == stream)
@@ -115,7 +167,7 @@ class SqlEventStore:
                     stream=stream,
                     stream_version=version,
                     payload=event.payload,
-                    metadata=event.metadata.model_dump(mode="json", exclude_none=True),
+                    metadata=_metadata(event),
                     idempotency_key=event.idempotency_key,
                     occurred_at=event.occurred_at,
                 )
@@ -187,7 +239,7 @@ class SqlEventStore:
             return int((await conn.execute(query)).scalar() or 0)
 
     async def save_checkpoint(self, subscriber: str, position: int) -> None:
-        async with self.engine.begin() as conn:
+        async with self._writing() as conn:
             changed = await conn.execute(
                 update(CHECKPOINTS)
                 .where(CHECKPOINTS.c.subscriber == subscriber)
@@ -225,7 +277,7 @@ class SqlEventStore:
         statement = update(OUTBOX).where(OUTBOX.c.event_id == event_id)
         if only_if is not None:
             statement = statement.where(OUTBOX.c.status == only_if.value)
-        async with self.engine.begin() as conn:
+        async with self._writing() as conn:
             changed = await conn.execute(statement.values(**values))
         return bool(changed.rowcount)
 
@@ -240,7 +292,7 @@ class SqlEventStore:
                 updated_at=datetime.now(UTC),
             )
         )
-        async with self.engine.begin() as conn:
+        async with self._writing() as conn:
             changed = await conn.execute(statement)
         return bool(changed.rowcount)
 
@@ -269,6 +321,10 @@ class SqlEventStore:
     async def _many(self, query: Any) -> list[Event]:
         async with self.engine.connect() as conn:
             return [_to_event(row) for row in await conn.execute(query)]
+
+
+def _metadata(event: Event) -> dict[str, Any]:
+    return event.metadata.model_dump(mode="json", exclude_none=True)
 
 
 def _aware(moment: datetime) -> datetime:

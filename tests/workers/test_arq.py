@@ -29,13 +29,13 @@ pytestmark = [pytest.mark.redis]
 
 def isolated(redis_url: str, database_url: str, **overrides: object) -> Settings:
     # A queue of its own per test, so parallel runs and other suites never steal its jobs.
-    return make_settings(
-        database_url,
-        redis_url=redis_url,
-        queue_name=f"kintsugi:test:{uuid.uuid4().hex[:8]}",
-        worker_poll_seconds=0.01,
+    values: dict[str, object] = {
+        "redis_url": redis_url,
+        "queue_name": f"kintsugi:test:{uuid.uuid4().hex[:8]}",
+        "worker_poll_seconds": 0.01,
         **overrides,
-    )
+    }
+    return make_settings(database_url, **values)
 
 
 @asynccontextmanager
@@ -233,3 +233,27 @@ async def test_webhooks_are_kept_while_redis_is_down_and_handled_after(
     redis = aioredis.from_url(own_redis.url)
     assert await redis.zcard(settings.queue_name) == 0
     await redis.aclose()
+
+
+async def test_a_new_job_wakes_an_idle_worker_long_before_its_poll_timer(
+    redis_url: str, sqlite_url: str
+) -> None:
+    started: list[float] = []
+    router = Router()
+
+    async def handler(event: Event) -> None:
+        started.append(time.monotonic())
+
+    router.on("github.ping", handler)
+    settings = isolated(redis_url, sqlite_url, worker_poll_seconds=10.0)
+    async with running(settings, router) as hooks:
+        await asyncio.sleep(0.3)  # the worker is now blocked waiting for work
+        answered = time.monotonic()
+        await hooks.github("ping", {"zen": "Speak like a human."})
+
+        async def handled() -> bool:
+            return bool(started)
+
+        await wait_for(handled, within=5)
+
+    assert started[0] - answered < 1.0  # the timer alone would have taken up to 10 s
