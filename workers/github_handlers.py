@@ -9,11 +9,13 @@ from app.commands.handler import CommandHandler
 from app.events.model import EventType
 from app.events.store import EventStore
 from app.github.auth import app_credentials
+from app.github.ci_source import CI_EVENT_TYPES, CiHealing
 from app.github.client import GitHubApp
 from app.github.feedback import FEEDBACK_EVENT_TYPES, PullRequestFeedback
+from app.github.fix_pr import FixPullRequests
 from app.github.onboarding import Onboarding
 from app.github.repo_configs import RepoConfigs
-from app.github.fix_pr import FixPullRequests
+from app.github.sentry_source import SentryHealing, SentryProjects
 from app.healing import Budget
 from app.healing.runner import CommandRunner
 from app.settings import Settings
@@ -72,6 +74,12 @@ def register_github_handlers(
     onboarding = Onboarding(github, store, configs)
     router.on(EventType.GITHUB_INSTALLATION_CREATED, onboarding)
     router.on(EventType.GITHUB_INSTALLATION_REPOSITORIES_ADDED, onboarding)
+    sentry = SentryHealing(github, store, fixes, configs, SentryProjects(store, configs))
+    router.on(EventType.SENTRY_EVENT_ALERT_TRIGGERED, sentry)
+    router.on(EventType.SENTRY_ERROR_CREATED, sentry)
+    ci = CiHealing(github, store, fixes, configs)
+    for kind in CI_EVENT_TYPES:
+        router.on(kind, ci)
     feedback = PullRequestFeedback(store)
     for kind in FEEDBACK_EVENT_TYPES:
         router.on(kind, feedback)

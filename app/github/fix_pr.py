@@ -22,9 +22,9 @@ from app.github.git import Checkout
 from app.github.pull_text import branch_name, commit_message, pull_body, pull_title, scrub
 from app.healing import Budget, Fix, Incident
 from app.healing.engine import build_healer
-from app.healing.incidents import IncidentOutsideRepository
+from app.healing.incidents import IncidentOutsideRepository, UnreadableIncident
 from app.healing.runner import CommandRunner, SandboxCommandRunner
-from app.healing.suite import run_suite
+from app.healing.suite import SuiteReport, incident_from_suite, run_suite
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ class HealTarget:
     clone_url: str
     base_branch: str
     trigger_url: str
+    # When set, heal only this commit: a branch that has moved on is left alone (CI).
+    head_sha: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,17 +80,33 @@ class FixPullRequests:
         self,
         api: RepositoryApi,
         target: HealTarget,
-        incident: Incident,
+        incident: Incident | None,
         config: RepoConfig,
         cause: Event,
     ) -> HealOutcome:
+        """Heal `incident`, or, when it is None, whatever the repository's tests show failing
+        at the base branch's head (a failed CI run, reproduced in the sandbox)."""
         token = await self.github.installation_token(target.installation_id)
         secrets = [*self.secrets, token.get_secret_value()]
         with tempfile.TemporaryDirectory(prefix="kintsugi-heal-", dir=self.scratch_root) as tmp:
             checkout = await Checkout.clone(
                 target.clone_url, token, Path(tmp) / "repo", branch=target.base_branch
             )
+            if target.head_sha and checkout.head_sha != target.head_sha:
+                return HealOutcome(
+                    f"`{target.base_branch}` has moved on from {target.head_sha[:12]}; "
+                    "nothing to heal there any more."
+                )
             runner = self.runner or SandboxCommandRunner()
+            baseline: SuiteReport | None = None
+            if incident is None:
+                try:
+                    incident, baseline = await self._reproduce(checkout, runner, config)
+                except UnreadableIncident as error:
+                    return HealOutcome(
+                        f"The failure did not reproduce at {checkout.head_sha[:12]} in "
+                        f"Kintsugi's sandbox ({error}), so there is nothing to heal."
+                    )
 
             async def publish(event: Event) -> None:
                 stamped = cause.caused(
@@ -104,7 +122,7 @@ class FixPullRequests:
             )
             try:
                 result = await healer.heal(
-                    checkout.root, incident, test_command=config.test_command
+                    checkout.root, incident, test_command=config.test_command, baseline=baseline
                 )
             except IncidentOutsideRepository:
                 return HealOutcome(
@@ -194,6 +212,18 @@ class FixPullRequests:
             pull.html_url,
             fix.fingerprint,
         )
+
+    async def _reproduce(
+        self, checkout: Checkout, runner: CommandRunner, config: RepoConfig
+    ) -> tuple[Incident, SuiteReport]:
+        """Run the tests on a copy without git metadata; the failures become the incident."""
+        with tempfile.TemporaryDirectory(prefix="kintsugi-ci-", dir=self.scratch_root) as tmp:
+            copy = Path(tmp) / "repo"
+            shutil.copytree(checkout.root, copy, ignore=shutil.ignore_patterns(".git"))
+            report = await run_suite(
+                runner, copy, config.test_command, timeout_seconds=self.budget.run_timeout
+            )
+        return incident_from_suite(report), report
 
     async def _verify(
         self,
