@@ -21,6 +21,7 @@ from app.evolution.history import (
     project_history,
     read_events,
     record_promotion,
+    record_replay,
     record_rollback,
 )
 from app.evolution.prompts import propose_prompt_edit
@@ -114,17 +115,21 @@ class SelfEvolvingAI:
         pool = load_corpus(corpus) if isinstance(corpus, Path) else list(corpus)
         return sample_cases(pool, self.sample_size, kinds=self.kinds)
 
-    async def evolve(self) -> dict[str, Any]:
+    async def evolve(self, challengers: Sequence[StrategyVariant] | None = None) -> dict[str, Any]:
+        """One run. `challengers` replaces the generated ones (e.g. a hand-written variant to
+        put to the same test)."""
         started = time.monotonic()
         try:
-            result = await self._evolve(started)
+            result = await self._evolve(started, challengers)
         finally:
             self._set(Stage.IDLE, "idle")
         result["seconds"] = round(time.monotonic() - started, 2)
         self._last = result
         return result
 
-    async def _evolve(self, started: float) -> dict[str, Any]:
+    async def _evolve(
+        self, started: float, given: Sequence[StrategyVariant] | None
+    ) -> dict[str, Any]:
         self._set(Stage.ANALYSING, "reading the event log")
         events = await read_events(self.store, [*HEALING_TYPES, *EVOLUTION_TYPES])
         report = analyse(events)
@@ -158,11 +163,17 @@ class SelfEvolvingAI:
             return result
 
         self._set(Stage.GENERATING, f"mutating {incumbent.id}")
-        seed = history.promotions * 1009 + history.rollbacks * 101 + len(report.cases)
-        candidates = challengers(incumbent, self.challenger_count, seed=seed, priors=report.priors)
-        prompt_challenger = await propose_prompt_edit(self.llm_provider, incumbent, report)
-        if prompt_challenger is not None:
-            candidates.append(prompt_challenger)
+        # Each recorded run moves the seed, so nightly runs try new directions.
+        seed = history.replays * 7919 + history.promotions * 1009 + history.rollbacks * 101
+        if given is not None:
+            candidates = [c for c in given if c.behaviour_key != incumbent.behaviour_key]
+        else:
+            candidates = challengers(
+                incumbent, self.challenger_count, seed=seed, priors=report.priors
+            )
+            prompt_challenger = await propose_prompt_edit(self.llm_provider, incumbent, report)
+            if prompt_challenger is not None:
+                candidates.append(prompt_challenger)
 
         cases = self.cases()
         result["cases"] = [case.name for case in cases]
@@ -205,6 +216,19 @@ class SelfEvolvingAI:
             )
 
         winners = [(run, d) for run, d in tested if d.promote]
+        if not self.dry_run:
+            await record_replay(
+                self.store,
+                incumbent,
+                {
+                    "cases_replayed": result["cases"],
+                    "incumbent_replay": result["incumbent_replay"],
+                    "challengers": [
+                        {k: c[k] for k in ("variant", "note", "fixed", "cases", "promote")}
+                        for c in result["challengers"]
+                    ],
+                },
+            )
         if not winners:
             return result
         run, decision = min(

@@ -12,7 +12,11 @@ from app.evolution.variant import StrategyVariant, default_variant
 
 STREAM = "evolution"
 SOURCE = "kintsugi.evolution"
-EVOLUTION_TYPES = (EventType.EVOLUTION_VARIANT_PROMOTED, EventType.EVOLUTION_VARIANT_ROLLED_BACK)
+EVOLUTION_TYPES = (
+    EventType.EVOLUTION_VARIANT_PROMOTED,
+    EventType.EVOLUTION_VARIANT_ROLLED_BACK,
+    EventType.EVOLUTION_REPLAY_COMPLETED,
+)
 
 
 @dataclass
@@ -27,9 +31,12 @@ class VariantHistory:
     replay_records: dict[str, tuple[int, int]] = field(default_factory=dict)
     # Global position from which the active variant has been in charge (0: from the start).
     active_since: int = 0
+    replays: int = 0
 
     def apply(self, event: Event) -> None:
-        if event.type == EventType.EVOLUTION_VARIANT_PROMOTED:
+        if event.type == EventType.EVOLUTION_REPLAY_COMPLETED:
+            self.replays += 1
+        elif event.type == EventType.EVOLUTION_VARIANT_PROMOTED:
             promoted = StrategyVariant.from_payload(event.payload["definition"])
             self.previous.append(self.active)
             self.active = promoted
@@ -120,5 +127,17 @@ async def record_rollback(
             "restored_definition": restored.to_payload(),
             "evidence": evidence,
         },
+    )
+    return (await store.append(STREAM, event))[0]
+
+
+async def record_replay(
+    store: EventStore, incumbent: StrategyVariant, summary: dict[str, Any]
+) -> Event:
+    """What one evolution run replayed and decided, promoted or not (its audit trail)."""
+    event = Event(
+        type=EventType.EVOLUTION_REPLAY_COMPLETED,
+        source=SOURCE,
+        payload={"variant": incumbent.id, "stage": "tested", **summary},
     )
     return (await store.append(STREAM, event))[0]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from itertools import combinations
 from typing import Any
 
 from app.evolution.variant import StrategyVariant
 from app.healing.candidates import (
     Candidate,
-    MutantSource,
     RepairContext,
     SearchStrategy,
     Strategy,
@@ -26,13 +25,15 @@ from app.healing.templates import catalogue
 _PAIR_POOL = 60
 
 
-def prioritised_mutants(offsets: Mapping[str, float], max_pairs: int) -> MutantSource:
+def prioritised_mutants(
+    offsets: Mapping[str, float], max_pairs: int
+) -> Callable[[str, int], Iterator[Mutant]]:
     """The search's mutant source, each operator's edits moved by its offset (lower: sooner)."""
 
     def weight(operator: str, base: float) -> float:
         return base + offsets.get(operator, 0.0)
 
-    def mutants(source: str, line: int) -> Iterator[object]:
+    def mutants(source: str, line: int) -> Iterator[Mutant]:
         site = build_site(source, line)
         seen = {source}
         singles = sorted(single_edits(site), key=lambda e: weight(e.operator, e.weight))

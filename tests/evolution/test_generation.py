@@ -1,0 +1,60 @@
+"""Challengers: single small mutations of the incumbent, distinct and reproducible."""
+
+from __future__ import annotations
+
+import random
+
+from app.evolution.generation import challengers, scale_budget
+from app.evolution.stats import BetaPosterior
+from app.evolution.variant import default_variant
+
+
+def test_challengers_are_distinct_children_of_the_incumbent() -> None:
+    incumbent = default_variant()
+
+    found = challengers(incumbent, 5, seed=3)
+
+    assert len(found) == 5
+    keys = {variant.behaviour_key for variant in found}
+    assert len(keys) == 5 and incumbent.behaviour_key not in keys
+    assert all(v.parent == "v1" and v.version == 2 and v.note for v in found)
+
+
+def test_the_same_seed_gives_the_same_challengers_and_another_seed_others() -> None:
+    incumbent = default_variant()
+
+    first = [v.behaviour_key for v in challengers(incumbent, 4, seed=11)]
+    again = [v.behaviour_key for v in challengers(incumbent, 4, seed=11)]
+    other = [v.behaviour_key for v in challengers(incumbent, 4, seed=12)]
+
+    assert first == again
+    assert first != other
+
+
+def test_priors_from_merged_fixes_propose_their_strategy_order_first() -> None:
+    incumbent = default_variant()  # template, search, llm
+    priors = {"search": BetaPosterior(merged=6), "template": BetaPosterior(rejected=3)}
+
+    first = challengers(incumbent, 3, seed=0, priors=priors)[0]
+
+    assert first.strategy_order == ("search", "llm", "template")
+    assert "priors" in first.note
+
+
+def test_budgets_double_or_halve_and_a_doubled_large_budget_is_lifted() -> None:
+    small = default_variant().derive("cap", strategy_budgets={"search": 4})
+    large = default_variant().derive("cap", strategy_budgets={"search": 300})
+
+    from_small = {
+        v.strategy_budgets.get("search")
+        for v in (scale_budget(small, random.Random(seed)) for seed in range(20))
+        if v is not None
+    }
+    from_large = {
+        v.strategy_budgets.get("search")
+        for v in (scale_budget(large, random.Random(seed)) for seed in range(20))
+        if v is not None
+    }
+
+    assert from_small == {8, 2}
+    assert from_large == {None, 150}  # 600 would be no budget at all: lifted instead
