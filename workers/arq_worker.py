@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable
 from typing import Any, cast
 
-from arq import Retry
+from arq import Retry, cron
 from arq.connections import RedisSettings, create_pool
 from arq.worker import Worker
 
@@ -31,6 +31,15 @@ async def handle_event(ctx: dict[str, Any], event_id: str) -> str:
     return result.outcome.value
 
 
+async def evolve_nightly(ctx: dict[str, Any]) -> str:
+    """arq cron job: one evolution run (replay, promote or roll back) on the worker's store."""
+    from app.evolution.scheduled import configured_evolver, configured_llm
+
+    settings: Settings = ctx["settings"]
+    evolver = configured_evolver(settings, ctx["store"], llm_provider=configured_llm(settings))
+    return str((await evolver.evolve())["status"])
+
+
 def worker_options(settings: Settings, *, router: Router | None = None) -> dict[str, Any]:
     """Everything `arq.worker.Worker` needs, built from settings instead of at import time."""
     if not settings.redis_url:
@@ -41,6 +50,7 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
         await ensure_schema(engine, auto_migrate=settings.is_sqlite)
         store = SqlEventStore(engine)
         ctx["store"] = store
+        ctx["settings"] = settings
         ctx["event_job"] = event_job(settings, store, router or default_router(settings, store))
         log.info("worker ready", extra={"database": engine.dialect.name})
 
@@ -50,6 +60,14 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
 
     return {
         "functions": [handle_event],
+        "cron_jobs": [
+            cron(
+                evolve_nightly,
+                hour=settings.evolution_cron_hour,
+                minute=0,
+                timeout=settings.evolution_budget_seconds + 300,
+            )
+        ],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "queue_name": settings.queue_name,
         "on_startup": startup,
