@@ -9,6 +9,7 @@ from app.evolution.stats import BetaPosterior
 from app.evolution.variant import SEARCH_OPERATORS, TEMPLATES, StrategyVariant
 
 OFFSET_STEP = 8.0
+BUDGET_FACTOR = 4
 UNCAPPED_FROM = 400  # a per-strategy budget this large is no budget: drop it
 
 Mutation = Callable[[StrategyVariant, random.Random], StrategyVariant | None]
@@ -25,7 +26,8 @@ def reorder(variant: StrategyVariant, rng: random.Random) -> StrategyVariant | N
 
 
 def scale_budget(variant: StrategyVariant, rng: random.Random) -> StrategyVariant | None:
-    """Double or halve one strategy's candidate budget (a doubled large budget is lifted)."""
+    """Scale one strategy's candidate budget up or down by BUDGET_FACTOR; a budget scaled
+    past UNCAPPED_FROM is lifted altogether."""
     capped = sorted(variant.strategy_budgets)
     if not capped:
         name = rng.choice(list(variant.strategy_order))
@@ -35,13 +37,15 @@ def scale_budget(variant: StrategyVariant, rng: random.Random) -> StrategyVarian
     amount = variant.strategy_budgets[name]
     budgets = dict(variant.strategy_budgets)
     if rng.random() < 0.7 or amount <= 1:
-        if amount * 2 >= UNCAPPED_FROM:
+        if amount * BUDGET_FACTOR >= UNCAPPED_FROM:
             del budgets[name]
             return variant.derive(f"lift the {name} budget", strategy_budgets=budgets)
-        budgets[name] = amount * 2
-        return variant.derive(f"double the {name} budget to {amount * 2}", strategy_budgets=budgets)
-    budgets[name] = max(1, amount // 2)
-    return variant.derive(f"halve the {name} budget to {budgets[name]}", strategy_budgets=budgets)
+        budgets[name] = amount * BUDGET_FACTOR
+        return variant.derive(
+            f"raise the {name} budget to {budgets[name]}", strategy_budgets=budgets
+        )
+    budgets[name] = max(1, amount // BUDGET_FACTOR)
+    return variant.derive(f"cut the {name} budget to {budgets[name]}", strategy_budgets=budgets)
 
 
 def shift_operator(variant: StrategyVariant, rng: random.Random) -> StrategyVariant | None:
@@ -57,6 +61,13 @@ def shift_operator(variant: StrategyVariant, rng: random.Random) -> StrategyVari
     offsets[name] = max(-100.0, min(100.0, offsets.get(name, 0.0) + step))
     direction = "later" if step > 0 else "earlier"
     return variant.derive(f"try {name} edits {direction}", operator_offsets=offsets)
+
+
+def restore_priorities(variant: StrategyVariant, rng: random.Random) -> StrategyVariant | None:
+    """Drop every operator offset: back to the search's own likelihood order."""
+    if not any(variant.operator_offsets.values()):
+        return None
+    return variant.derive("restore the search's own operator priorities", operator_offsets={})
 
 
 def retemplate(variant: StrategyVariant, rng: random.Random) -> StrategyVariant | None:
@@ -85,7 +96,14 @@ def scale_search(variant: StrategyVariant, rng: random.Random) -> StrategyVarian
     return variant.derive(f"{field.replace('_', ' ')} {value} → {new}", **{field: new})
 
 
-MUTATIONS: tuple[Mutation, ...] = (reorder, scale_budget, shift_operator, retemplate, scale_search)
+MUTATIONS: tuple[Mutation, ...] = (
+    reorder,
+    scale_budget,
+    shift_operator,
+    restore_priorities,
+    retemplate,
+    scale_search,
+)
 
 
 def by_priors(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from app.evolution.generation import challengers, scale_budget
+from app.evolution.generation import challengers, restore_priorities, scale_budget
 from app.evolution.stats import BetaPosterior
 from app.evolution.variant import default_variant
 
@@ -41,9 +41,9 @@ def test_priors_from_merged_fixes_propose_their_strategy_order_first() -> None:
     assert "priors" in first.note
 
 
-def test_budgets_double_or_halve_and_a_doubled_large_budget_is_lifted() -> None:
+def test_budgets_scale_by_four_and_a_large_budget_scaled_up_is_lifted() -> None:
     small = default_variant().derive("cap", strategy_budgets={"search": 4})
-    large = default_variant().derive("cap", strategy_budgets={"search": 300})
+    large = default_variant().derive("cap", strategy_budgets={"search": 120})
 
     from_small = {
         v.strategy_budgets.get("search")
@@ -56,5 +56,14 @@ def test_budgets_double_or_halve_and_a_doubled_large_budget_is_lifted() -> None:
         if v is not None
     }
 
-    assert from_small == {8, 2}
-    assert from_large == {None, 150}  # 600 would be no budget at all: lifted instead
+    assert from_small == {16, 1}
+    assert from_large == {None, 30}  # 480 would be no budget at all: lifted instead
+
+
+def test_restoring_priorities_clears_every_offset() -> None:
+    skewed = default_variant().derive("skew", operator_offsets={"comparison": 40.0})
+
+    restored = restore_priorities(skewed, random.Random(0))
+
+    assert restored is not None and restored.operator_offsets == {}
+    assert restore_priorities(default_variant(), random.Random(0)) is None

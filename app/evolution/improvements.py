@@ -1,0 +1,126 @@
+"""Improvement proposals for a repository: codemods applied, kept only if its suite stays green."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+
+from app.evolution.codemods import Codemod, catalogue
+from app.healing.fix import unified_diff
+from app.healing.localise import is_test_file
+from app.healing.runner import CommandRunner, SandboxCommandRunner
+from app.healing.suite import DEFAULT_TEST_COMMAND, SuiteReport, run_suite
+
+log = logging.getLogger(__name__)
+
+_SKIPPED_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox"}
+
+
+@dataclass(frozen=True)
+class Improvement:
+    """One validated modernisation: the files it changes and the test runs that allow it."""
+
+    codemod: str
+    title: str
+    description: str
+    diff: str
+    changes: dict[str, str]
+    tests_before: dict[str, int]
+    tests_after: dict[str, int]
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return tuple(sorted(self.changes))
+
+
+def _sources(root: Path) -> list[str]:
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        if _SKIPPED_DIRS & set(relative.parts[:-1]) or is_test_file(relative.as_posix()):
+            continue
+        found.append(relative.as_posix())
+    return found
+
+
+def rewrite(root: Path, codemod: Codemod) -> dict[str, str]:
+    """New texts of every non-test module the codemod changes (unparsable files are skipped)."""
+    changes: dict[str, str] = {}
+    for path in _sources(root):
+        try:
+            source = (root / path).read_text(encoding="utf-8")
+            updated = codemod.apply(source)
+        except (UnicodeDecodeError, cst.ParserSyntaxError):
+            continue
+        if updated != source:
+            changes[path] = updated
+    return changes
+
+
+def _green(report: SuiteReport) -> bool:
+    return report.readable and report.total > 0 and not report.failed
+
+
+async def _suite(
+    runner: CommandRunner, root: Path, changes: dict[str, str], command: str, seconds: float
+) -> SuiteReport:
+    with tempfile.TemporaryDirectory(prefix="kintsugi-improve-") as scratch:
+        copy = Path(scratch) / "repo"
+        shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".git", "__pycache__"))
+        for path, text in changes.items():
+            (copy / path).write_text(text, encoding="utf-8")
+        return await run_suite(runner, copy, command, timeout_seconds=seconds)
+
+
+async def propose_improvements(
+    repo_path: Path,
+    *,
+    runner: CommandRunner | None = None,
+    test_command: str = DEFAULT_TEST_COMMAND,
+    codemods: Sequence[Codemod] | None = None,
+    max_proposals: int = 3,
+    timeout_seconds: float = 300.0,
+) -> list[Improvement]:
+    """Codemods whose rewrite keeps the repository's suite green, each with its diff.
+
+    Nothing is proposed for a repository whose suite is not green to begin with: there would
+    be no evidence that a change is harmless. Each proposal's suite runs in the sandbox."""
+    runner = runner or SandboxCommandRunner()
+    baseline = await _suite(runner, repo_path, {}, test_command, timeout_seconds)
+    if not _green(baseline):
+        log.info("no improvements: the suite is not green", extra={"repo": str(repo_path)})
+        return []
+    proposals: list[Improvement] = []
+    for codemod in codemods if codemods is not None else catalogue():
+        if len(proposals) >= max_proposals:
+            break
+        changes = rewrite(repo_path, codemod)
+        if not changes:
+            continue
+        after = await _suite(runner, repo_path, changes, test_command, timeout_seconds)
+        if not _green(after) or not baseline.passed <= after.passed:
+            log.info("codemod rejected by the suite", extra={"codemod": codemod.name})
+            continue
+        originals = {path: (repo_path / path).read_text(encoding="utf-8") for path in changes}
+        proposals.append(
+            Improvement(
+                codemod=codemod.name,
+                title=codemod.title,
+                description=(
+                    f"{codemod.title} in {len(changes)} file(s); the test suite passes before "
+                    f"({baseline.counts().get('passed', 0)} tests) and after "
+                    f"({after.counts().get('passed', 0)} tests)."
+                ),
+                diff=unified_diff(originals, changes),
+                changes=changes,
+                tests_before=baseline.counts(),
+                tests_after=after.counts(),
+            )
+        )
+    return proposals
