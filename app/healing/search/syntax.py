@@ -32,6 +32,9 @@ def precedence(node: cst.CSTNode) -> int:
 
 
 def _operator_precedence(node: cst.CSTNode) -> int:
+    if isinstance(node, cst.Tuple | cst.Yield):
+        # A bare tuple or yield binds loosest of all: `a, b % c` is not `(a, b) % c`.
+        return 0
     if isinstance(node, cst.Lambda):
         return 0
     if isinstance(node, cst.IfExp):

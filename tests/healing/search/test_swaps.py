@@ -49,3 +49,21 @@ def test_stacked_indices_swap() -> None:
     assert swapped(source, "grid[column][row]", "grid[row][column]") in variants(
         source, "return", "swap"
     )
+
+
+def test_swapped_tuple_operand_keeps_its_parentheses() -> None:
+    source = code(
+        """
+        def describe(line, margin):
+            return "line = %r, margin = %r" % (line, margin)
+        """
+    )
+    found = variants(source, "return", "swap")
+    assert (
+        swapped(
+            source,
+            '"line = %r, margin = %r" % (line, margin)',
+            '(line, margin) % "line = %r, margin = %r"',
+        )
+        in found
+    )
