@@ -47,6 +47,7 @@ class CaseOutcome:
     cost_usd: float = 0.0
     agrees: bool | None = None  # with the merged (or reference) fix, when one is known
     error: str | None = None
+    fingerprint: str | None = None
 
 
 @dataclass
@@ -174,6 +175,7 @@ class Replayer:
             result.seconds,
             result.candidates_tried,
             cost_usd=cost,
+            fingerprint=result.fingerprint,
         )
         if fix is None:
             return outcome

@@ -1,0 +1,42 @@
+"""Replays measure fix, time, and agreement with fixes maintainers merged for the same failure."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.evolution import ReplayCase, Replayer, default_variant
+from app.evolution.replay import ReferenceFix
+from app.healing.pipeline import Budget
+
+pytestmark = pytest.mark.sandbox
+
+
+async def test_agreement_compares_with_the_merged_fix_of_the_same_failure(
+    fast_crashes: list[ReplayCase], case_budget: Budget
+) -> None:
+    key_error = [case for case in fast_crashes if case.name == "key_error"]
+    first = (await Replayer(case_budget=case_budget).run(default_variant(), key_error)).outcomes
+    outcome = first["key_error"]
+    assert outcome.fixed and outcome.fingerprint and outcome.location
+    assert outcome.agrees is None  # a crash case names no reference fix of its own
+
+    same_place = {outcome.fingerprint: ReferenceFix(outcome.location, diff="")}
+    elsewhere = {outcome.fingerprint: ReferenceFix("bank/other.py:1", diff="")}
+    agreeing = Replayer(case_budget=case_budget, references=same_place)
+    disagreeing = Replayer(case_budget=case_budget, references=elsewhere)
+
+    assert (await agreeing.outcome(default_variant(), key_error[0])).agrees is True
+    assert (await disagreeing.outcome(default_variant(), key_error[0])).agrees is False
+
+
+async def test_an_incumbent_is_replayed_once_however_many_challengers_meet_it(
+    fast_crashes: list[ReplayCase], case_budget: Budget
+) -> None:
+    replayer = Replayer(case_budget=case_budget)
+    case = fast_crashes[0]
+
+    first = await replayer.outcome(default_variant(), case)
+    renamed = default_variant().model_copy(update={"id": "same-behaviour"})
+    again = await replayer.outcome(renamed, case)
+
+    assert again is first
