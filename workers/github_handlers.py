@@ -4,6 +4,7 @@ registered on the router when an App is configured."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from app.commands.handler import CommandHandler
 from app.events.model import EventType
@@ -13,12 +14,16 @@ from app.github.ci_source import CI_EVENT_TYPES, CiHealing
 from app.github.client import GitHubApp
 from app.github.feedback import FEEDBACK_EVENT_TYPES, PullRequestFeedback
 from app.github.fix_pr import FixPullRequests
+from app.github.function_triggers import FunctionTriggers
 from app.github.onboarding import Onboarding
 from app.github.repo_configs import RepoConfigs
 from app.github.sentry_source import SentryHealing, SentryProjects
 from app.healing import Budget
 from app.healing.runner import CommandRunner
 from app.settings import Settings
+from functions import ServerlessRuntime
+from functions.runtime import EventSink
+from functions.sandbox import Sandbox
 from workers.jobs import Router
 
 log = logging.getLogger(__name__)
@@ -35,6 +40,18 @@ def _secrets(settings: Settings) -> list[str]:
         settings.sentry_dsn,
     ]
     return [value.get_secret_value() for value in values if value is not None]
+
+
+def _runtimes(settings: Settings) -> Callable[[EventSink], ServerlessRuntime]:
+    """Function runtimes sharing one sandbox, probed on first use rather than at start-up."""
+    sandboxes: list[Sandbox] = []
+
+    def build(sink: EventSink) -> ServerlessRuntime:
+        if not sandboxes:
+            sandboxes.append(Sandbox(allow_degraded=settings.sandbox_allow_degraded))
+        return ServerlessRuntime(sandbox=sandboxes[0], on_invoked=sink)
+
+    return build
 
 
 def register_github_handlers(
@@ -80,6 +97,7 @@ def register_github_handlers(
     ci = CiHealing(github, store, fixes, configs)
     for kind in CI_EVENT_TYPES:
         router.on(kind, ci)
+    router.on("*", FunctionTriggers(github, store, configs, runtime_factory=_runtimes(settings)))
     feedback = PullRequestFeedback(store)
     for kind in FEEDBACK_EVENT_TYPES:
         router.on(kind, feedback)

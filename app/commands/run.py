@@ -15,8 +15,24 @@ from app.github.api import RepositoryApi
 from app.github.client import GitHubApp
 from app.github.git import Checkout
 from functions import ServerlessRuntime
+from functions.invocation import FunctionActions
 
 log = logging.getLogger(__name__)
+
+
+async def apply_actions(
+    api: RepositoryApi, issue_number: int, actions: FunctionActions | None
+) -> list[str]:
+    """Carry out a function's actions on the one issue or pull request that triggered it,
+    with the App's permissions; what was done, in words."""
+    done: list[str] = []
+    if actions is not None and actions.comment:
+        await api.comment(issue_number, actions.comment)
+        done.append("commented")
+    if actions is not None and actions.labels:
+        await api.add_labels(issue_number, list(actions.labels))
+        done.append("labelled " + ", ".join(f"`{label}`" for label in actions.labels))
+    return done
 
 
 def parse_run_arguments(args: str) -> tuple[str, Any] | str:
@@ -70,14 +86,7 @@ async def run_function(
         return (
             f"`{name}` failed with status {response.status_code}: {response.error or 'no details'}"
         )
-    actions = response.actions
-    done: list[str] = []
-    if actions is not None and actions.comment:
-        await api.comment(request.issue_number, actions.comment)
-        done.append("commented")
-    if actions is not None and actions.labels:
-        await api.add_labels(request.issue_number, list(actions.labels))
-        done.append("labelled " + ", ".join(f"`{label}`" for label in actions.labels))
+    done = await apply_actions(api, request.issue_number, response.actions)
     summary = "; ".join(done) or "no actions"
     body = json.dumps(response.body)[:1500]
     return (

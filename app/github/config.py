@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,9 +110,23 @@ def parse_repo_config(text: str, source: str = CONFIG_PATH) -> LoadedConfig:
     return loaded
 
 
+class _ConfigLoader(yaml.SafeLoader):
+    """YAML 1.2 booleans only: a function's `on:` key must stay the string "on", not True."""
+
+
+_ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def _parse_yaml(text: str, source: str, problems: list[str]) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(text)
+        # A SafeLoader subclass: plain data only, never arbitrary objects.
+        document = yaml.load(text, Loader=_ConfigLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""

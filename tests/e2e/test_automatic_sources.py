@@ -261,3 +261,55 @@ async def test_merging_a_fix_pull_request_is_recorded_for_evolution(
     [merged] = await settled(hooks.services, [EventType.HEALING_PR_MERGED])
 
     assert merged.payload["strategy"] == "search" and merged.payload["case_id"] == "case-9"
+
+
+TRIAGE_CONFIG = """\
+functions:
+  triage:
+    file: .github/functions/triage.py
+    on: [issues.opened]
+    timeout: 5
+"""
+
+TRIAGE = """\
+def handle(event, context):
+    issue = event["issue"]
+    kind = "bug" if "crash" in issue["title"].lower() else "question"
+    return {"actions": {"comment": f"Triaged #{issue['number']} as {kind}.", "labels": [kind]}}
+"""
+
+
+async def test_an_opened_issue_runs_the_declared_function_and_gets_its_comment(
+    hooks: Hooks, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    files = {
+        **SHOP_FILES,
+        ".github/kintsugi.yml": TRIAGE_CONFIG,
+        ".github/functions/triage.py": TRIAGE,
+    }
+    ops = fake_github.add_repository(
+        FakeRepository("octo", "ops", bare_repository(tmp_path / "ops", "ops", files), 77)
+    )
+    payload = corpus("github-webhooks/issues/opened.payload.json")
+    payload["installation"] = {"id": ops.installation_id, "node_id": "x"}
+    payload["repository"] = repository_payload(fake_github, ops)
+    payload["issue"].update(number=12, title="Checkout crashes on empty cart")
+
+    await hooks.github("issues", payload)
+    [triggered] = await settled(hooks.services, [EventType.FUNCTION_TRIGGERED])
+
+    assert [c["body"] for c in ops.comments] == ["Triaged #12 as bug."]
+    assert [c["issue_number"] for c in ops.comments] == [12]
+    assert ops.labels == {12: ["bug"]}
+    assert triggered.payload["status_code"] == 200
+    [invoked] = await hooks.services.store.read_all(types=[EventType.FUNCTION_INVOKED])
+    [webhook] = await hooks.services.store.read_all(types=["github.issues.opened"])
+    assert invoked.metadata.causation_id == webhook.id
+    assert invoked.payload["function"] == "triage"
+
+    # Another event type the function does not declare: nothing runs.
+    closed = copy.deepcopy(payload)
+    closed["action"] = "closed"
+    await hooks.github("issues", closed)
+    await idle(hooks.services)
+    assert len(ops.comments) == 1

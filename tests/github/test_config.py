@@ -87,3 +87,17 @@ async def test_extends_merges_the_base_under_the_repository() -> None:
 async def test_extends_of_a_missing_repository_is_a_problem_not_a_crash() -> None:
     loaded = await load_repo_config(REPO, files(shop="_extends: octo/nowhere\n"))
     assert "_extends: octo/nowhere has no readable" in loaded.problems[0]
+
+
+async def test_a_functions_on_key_survives_the_config_parse() -> None:
+    from app.github.api import RepoRef
+    from app.github.config import load_repo_config
+
+    text = "functions:\n  triage:\n    file: t.py\n    on: [issues.opened]\n"
+
+    async def read(repo: RepoRef) -> str | None:
+        return text if repo.name == "ops" else None
+
+    loaded = await load_repo_config(RepoRef("octo", "ops"), read)
+    assert loaded.problems == []
+    assert loaded.functions.functions["triage"].on == ("issues.opened",)
