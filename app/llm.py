@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 # Status codes worth another try: timeouts, conflicts, rate limits and server-side failures.
 _TRANSIENT_STATUS = frozenset({408, 409, 429})
 _MAX_BACKOFF_SECONDS = 30.0
+_TIMEOUT_GRACE = 1.5
 
 
 class ChatMessage(TypedDict):
@@ -237,7 +238,9 @@ class LLMProviderAbstraction:
         if self._api_key is not None and self._api_key.get_secret_value():
             arguments["api_key"] = self._api_key.get_secret_value()
         try:
-            raw = await litellm.acompletion(**arguments)
+            # litellm passes `timeout` on, but not every provider honours it: guard the call too.
+            async with asyncio.timeout(self.timeout_seconds * _TIMEOUT_GRACE):
+                raw = await litellm.acompletion(**arguments)
         except Exception as error:
             raise translate_error(error) from error
         response = _response(litellm, model, raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator
@@ -173,6 +174,22 @@ async def test_exhausted_retries_fall_back_to_the_next_model(fake_llm: respx.Moc
     sent = [json.loads(call.request.content)["model"] for call in route.calls]
     assert sent == ["gpt-4o", "gpt-4o", "gpt-4o-mini"]
     assert slept == [0.5]
+
+
+async def test_a_hanging_endpoint_times_out_as_a_transient_error(
+    fake_llm: respx.MockRouter,
+) -> None:
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(30)
+        return completion("too late")
+
+    fake_llm.post(ENDPOINT).mock(side_effect=hang)
+    llm, slept = provider(timeout_seconds=0.1, max_retries=1)
+    with pytest.raises(TransientError, match="TimeoutError"):
+        await llm.complete("hello")
+    # Both attempts were cut off (respx records a call only once it is answered).
+    assert slept == [0.5]
+    assert llm.usage.failures == 2
 
 
 async def test_permanent_errors_are_not_retried(fake_llm: respx.MockRouter) -> None:
