@@ -71,6 +71,10 @@ class Settings(BaseSettings):
         "github_app_private_key",
         "github_app_private_key_path",
         "evolution_corpus_path",
+        "llm_model",
+        "llm_api_base",
+        "llm_api_key",
+        "llm_cost_budget_usd",
         mode="before",
     )
     @classmethod
