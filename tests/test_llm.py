@@ -101,6 +101,20 @@ async def test_unconfigured_provider_says_how_to_configure_it() -> None:
         await llm.complete("fix this")
 
 
+def test_blank_settings_from_the_env_template_mean_no_llm(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "LLM_MODEL",
+        "LLM_FALLBACKS",
+        "LLM_API_BASE",
+        "LLM_API_KEY",
+        "LLM_COST_BUDGET_USD",
+    ):
+        monkeypatch.setenv(name, "")
+    llm = LLMProviderAbstraction(settings=settings())
+    assert not llm.configured
+    assert (llm.fallbacks, llm.api_base, llm.cost_budget_usd) == ((), None, None)
+
+
 def test_options_default_to_the_llm_settings() -> None:
     llm = LLMProviderAbstraction(
         settings=settings(
