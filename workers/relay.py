@@ -39,7 +39,8 @@ class OutboxRelay:
         self.requeue_after = requeue_after
         self.batch_size = batch_size
         self.hand_over_timeout = hand_over_timeout
-        self._marking: set[asyncio.Task[bool]] = set()
+        self._to_mark: set[uuid.UUID] = set()
+        self._marking: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.queue_available = True
@@ -64,19 +65,31 @@ class OutboxRelay:
         except Exception:
             self.nudge()
             return
-        task = asyncio.create_task(
-            self.store.outbox_mark(event_id, OutboxStatus.ENQUEUED, only_if=OutboxStatus.PENDING)
-        )
-        self._marking.add(task)
-        task.add_done_callback(self._marking.discard)
+        self._to_mark.add(event_id)
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._mark_enqueued())
+
+    async def _mark_enqueued(self) -> None:
+        # Marks accumulate while one write is under way and go out together in the next, so a
+        # burst of webhooks costs a few writes rather than one each.
+        while self._to_mark:
+            batch = list(self._to_mark)
+            self._to_mark.clear()
+            try:
+                await self.store.outbox_mark_many(
+                    batch, OutboxStatus.ENQUEUED, only_if=OutboxStatus.PENDING
+                )
+            except Exception as error:
+                # They stay pending: the next relay pass enqueues them again, the job id absorbs it.
+                log.warning("could not mark events enqueued", extra={"error": repr(error)})
 
     async def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
-        if self._marking:
-            await asyncio.gather(*self._marking, return_exceptions=True)
+        if self._marking is not None:
+            await asyncio.gather(self._marking, return_exceptions=True)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

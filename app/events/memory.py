@@ -141,6 +141,14 @@ class InMemoryEventStore:
         )
         return True
 
+    async def outbox_mark_many(
+        self, event_ids: Sequence[uuid.UUID], status: OutboxStatus, *, only_if: OutboxStatus
+    ) -> int:
+        changed = 0
+        for event_id in event_ids:
+            changed += await self.outbox_mark(event_id, status, only_if=only_if)
+        return changed
+
     async def outbox_revive(self, event_id: uuid.UUID) -> bool:
         entry = self._outbox.get(event_id)
         if entry is None or entry.status is not OutboxStatus.DEAD:

@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.events.group_commit import GroupCommitter, PendingAppend
 from app.events.model import Event, EventMetadata
 from app.events.store import (
     ANY_VERSION,
@@ -40,6 +41,7 @@ class SqlEventStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._is_postgres = engine.dialect.name == "postgresql"
+        self._group = GroupCommitter(self._write_group)
         # SQLite allows one writer at a time anyway; queueing in-process avoids busy retries.
         self._local_lock = asyncio.Lock()
 
@@ -52,17 +54,15 @@ class SqlEventStore:
         outbox: bool = False,
     ) -> list[Event]:
         batch = [events] if isinstance(events, Event) else list(events)
+        if expected_version is None and len(batch) == 1:
+            return [await self._group.append(stream, batch[0], outbox)]
         try:
-            # Checked before taking the append lock, to keep the lock short; the unique index
-            # catches a duplicate that races in between.
-            await self._refuse_duplicates(batch)
             async with self._writing() as conn:
                 if self._is_postgres:
                     await conn.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
                     )
-                    if expected_version is None and len(batch) == 1:
-                        return [await self._insert_one_postgres(conn, stream, batch[0], outbox)]
+                await self._refuse_duplicates(conn, batch)
                 current = await self._stream_version(conn, stream)
                 if expected_version is not None and expected_version != current:
                     raise ConcurrencyError(stream, expected_version, current)
@@ -71,8 +71,8 @@ class SqlEventStore:
                     for offset, event in enumerate(batch, start=1)
                 ]
         except IntegrityError as error:
-            # A writer that raced past the duplicate check, or another process writing the
-            # SQLite file: the unique constraints are the backstop, so say which rule broke.
+            # Another process writing the SQLite file: the unique constraints are the backstop,
+            # so say which rule broke.
             for event in batch:
                 if event.idempotency_key:
                     existing = await self.find_by_idempotency_key(event.idempotency_key)
@@ -92,59 +92,72 @@ class SqlEventStore:
         async with self._local_lock, self.engine.begin() as conn:
             yield conn
 
-    async def _refuse_duplicates(self, batch: list[Event]) -> None:
+    async def _refuse_duplicates(self, conn: AsyncConnection, batch: list[Event]) -> None:
         keys = [e.idempotency_key for e in batch if e.idempotency_key]
         if not keys:
             return
         query = select(EVENTS).where(EVENTS.c.idempotency_key.in_(keys)).limit(1)
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(query)).first()
+        row = (await conn.execute(query)).first()
         if row is not None:
             raise DuplicateEventError(row.idempotency_key, _to_event(row))
 
-    async def _insert_one_postgres(
-        self, conn: AsyncConnection, stream: str, event: Event, outbox: bool
-    ) -> Event:
-        """The common append (one event, any version) in one statement: the version is computed
-        and the outbox row written by the same round trip, while the append lock is held."""
-        version = func.coalesce(func.max(EVENTS.c.stream_version), 0) + 1
-        row = select(
-            literal(event.id, EVENTS.c.id.type),
-            literal(event.type),
-            literal(event.source),
-            literal(stream),
-            version,
-            literal(event.payload, EVENTS.c.payload.type),
-            literal(_metadata(event), EVENTS.c.metadata.type),
-            literal(event.idempotency_key, EVENTS.c.idempotency_key.type),
-            literal(event.occurred_at, EVENTS.c.occurred_at.type),
-        ).where(EVENTS.c.stream == stream)
-        columns = ["id", "type", "source", "stream", "stream_version", "payload", "metadata",
-                   "idempotency_key", "occurred_at"]  # fmt: skip
-        stored = (
-            insert(EVENTS)
-            .from_select(columns, row)
-            .returning(EVENTS.c.position, EVENTS.c.stream_version)
-            .cte("stored")
-        )
-        query = select(stored.c.position, stored.c.stream_version)
-        if outbox:
-            pending = select(
-                literal(event.id, OUTBOX.c.event_id.type),
-                stored.c.position,
-                literal(event.type),
-                literal(OutboxStatus.PENDING.value),
-                literal(0),
-                literal(0),
-                literal(datetime.now(UTC), OUTBOX.c.updated_at.type),
-            ).select_from(stored)
-            outbox_columns = ["event_id", "position", "event_type", "status", "attempts",
-                              "rounds", "updated_at"]  # fmt: skip
-            query = query.add_cte(insert(OUTBOX).from_select(outbox_columns, pending).cte("queued"))
-        position, version_written = (await conn.execute(query)).one()
-        return event.model_copy(
-            update={"stream": stream, "stream_version": version_written, "position": position}
-        )
+    async def _write_group(
+        self, group: Sequence[PendingAppend]
+    ) -> list[Event | DuplicateEventError]:
+        """One transaction for a group of single-event appends (any version): duplicates are
+        refused by idempotency key, versions are numbered per stream in arrival order."""
+        async with self._writing() as conn:
+            if self._is_postgres:
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
+                )
+            keys = [p.event.idempotency_key for p in group if p.event.idempotency_key]
+            taken: dict[str, Event] = {}
+            if keys:
+                query = select(EVENTS).where(EVENTS.c.idempotency_key.in_(keys))
+                taken = {row.idempotency_key: _to_event(row) for row in await conn.execute(query)}
+            streams = sorted({p.stream for p in group})
+            versions_query = (
+                select(EVENTS.c.stream, func.max(EVENTS.c.stream_version))
+                .where(EVENTS.c.stream.in_(streams))
+                .group_by(EVENTS.c.stream)
+            )
+            versions = {name: int(v) for name, v in await conn.execute(versions_query)}
+            outcomes: list[Event | DuplicateEventError] = []
+            accepted: list[Event] = []
+            claimed: dict[str, Event] = {}
+            for pending in group:
+                event, key = pending.event, pending.event.idempotency_key
+                if key is not None and (key in taken or key in claimed):
+                    outcomes.append(DuplicateEventError(key, taken.get(key) or claimed[key]))
+                    continue
+                versions[pending.stream] = versions.get(pending.stream, 0) + 1
+                kept = event.model_copy(
+                    update={"stream": pending.stream, "stream_version": versions[pending.stream]}
+                )
+                if key is not None:
+                    claimed[key] = kept
+                accepted.append(kept)
+                outcomes.append(kept)
+            if not accepted:
+                return outcomes
+            rows = [_event_row(e) for e in accepted]
+            inserted = await conn.execute(
+                insert(EVENTS).returning(EVENTS.c.id, EVENTS.c.position), rows
+            )
+            positions = {row.id: row.position for row in inserted}
+            stored = {e.id: e.model_copy(update={"position": positions[e.id]}) for e in accepted}
+            wanted = {p.event.id for p in group if p.outbox}
+            queued = [_outbox_values(e, e.position) for e in stored.values() if e.id in wanted]
+            if queued:
+                await conn.execute(insert(OUTBOX), queued)
+        # Duplicates of an event accepted in this very group point at its stored copy.
+        return [
+            stored[o.id]
+            if isinstance(o, Event)
+            else DuplicateEventError(o.key, stored.get(o.existing.id, o.existing))
+            for o in outcomes
+        ]
 
     async def _stream_version(self, conn: AsyncConnection, stream: str) -> int:
         query = select(func.max(EVENTS.c.stream_version)).where(EVENTS.c.stream == stream)
@@ -175,17 +188,7 @@ class SqlEventStore:
             )
         ).scalar_one()
         if outbox:
-            await conn.execute(
-                insert(OUTBOX).values(
-                    event_id=event.id,
-                    position=position,
-                    event_type=event.type,
-                    status=OutboxStatus.PENDING.value,
-                    attempts=0,
-                    rounds=0,
-                    updated_at=datetime.now(UTC),
-                )
-            )
+            await conn.execute(_outbox_row(event, position))
         return event.model_copy(
             update={"stream": stream, "stream_version": version, "position": position}
         )
@@ -281,6 +284,20 @@ class SqlEventStore:
             changed = await conn.execute(statement.values(**values))
         return bool(changed.rowcount)
 
+    async def outbox_mark_many(
+        self, event_ids: Sequence[uuid.UUID], status: OutboxStatus, *, only_if: OutboxStatus
+    ) -> int:
+        if not event_ids:
+            return 0
+        statement = (
+            update(OUTBOX)
+            .where(OUTBOX.c.event_id.in_(list(event_ids)), OUTBOX.c.status == only_if.value)
+            .values(status=status.value, updated_at=datetime.now(UTC))
+        )
+        async with self._writing() as conn:
+            changed = await conn.execute(statement)
+        return int(changed.rowcount)
+
     async def outbox_revive(self, event_id: uuid.UUID) -> bool:
         statement = (
             update(OUTBOX)
@@ -321,6 +338,36 @@ class SqlEventStore:
     async def _many(self, query: Any) -> list[Event]:
         async with self.engine.connect() as conn:
             return [_to_event(row) for row in await conn.execute(query)]
+
+
+def _event_row(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "source": event.source,
+        "stream": event.stream,
+        "stream_version": event.stream_version,
+        "payload": event.payload,
+        "metadata": _metadata(event),
+        "idempotency_key": event.idempotency_key,
+        "occurred_at": event.occurred_at,
+    }
+
+
+def _outbox_values(event: Event, position: int | None) -> dict[str, Any]:
+    return {
+        "event_id": event.id,
+        "position": position,
+        "event_type": event.type,
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "rounds": 0,
+        "updated_at": datetime.now(UTC),
+    }
+
+
+def _outbox_row(event: Event, position: int) -> Any:
+    return insert(OUTBOX).values(_outbox_values(event, position))
 
 
 def _metadata(event: Event) -> dict[str, Any]:

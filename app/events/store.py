@@ -121,6 +121,12 @@ class EventStore(Protocol):
         """Set the entry's status (only when it is `only_if`, if given); True if it changed."""
         ...
 
+    async def outbox_mark_many(
+        self, event_ids: Sequence[uuid.UUID], status: OutboxStatus, *, only_if: OutboxStatus
+    ) -> int:
+        """`outbox_mark` for many entries in one write; returns how many changed."""
+        ...
+
     async def outbox_revive(self, event_id: uuid.UUID) -> bool:
         """Give a dead-lettered event a new round: pending again, attempts from zero."""
         ...

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.database import create_engine
 from app.events import Event, SqlEventStore
 
 pytestmark = pytest.mark.postgres
 
 
 class SlowCommitStore(SqlEventStore):
-    """Holds its transaction open after inserting events marked `slow`: a late committer."""
+    """Holds its next write transaction open after writing, before committing: a late committer."""
 
-    async def _insert(
-        self, conn: AsyncConnection, stream: str, version: int, event: Event, outbox: bool
-    ) -> Event:
-        stored = await super()._insert(conn, stream, version, event, outbox)
-        if event.payload.get("slow"):
-            await asyncio.sleep(0.4)
-        return stored
+    hold_next_commit = False
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        async with super()._writing() as conn:
+            yield conn
+            if self.hold_next_commit:
+                self.hold_next_commit = False
+                await asyncio.sleep(0.4)
 
 
 async def follow(store: SqlEventStore, expected: int, seen: list[int]) -> None:
@@ -36,20 +41,26 @@ async def follow(store: SqlEventStore, expected: int, seen: list[int]) -> None:
         await asyncio.sleep(0.005)
 
 
-async def test_reader_never_skips_an_event_that_commits_late(postgres_engine: AsyncEngine) -> None:
-    store = SlowCommitStore(postgres_engine)
+async def test_reader_never_skips_an_event_that_commits_late(
+    postgres_engine: AsyncEngine, postgres_url: str
+) -> None:
+    # Two stores on two engines stand for two processes (a server and a worker) appending.
+    other_engine = create_engine(postgres_url)
+    slow, fast = SlowCommitStore(postgres_engine), SqlEventStore(other_engine)
     seen: list[int] = []
-    reader = asyncio.create_task(follow(store, 2, seen))
+    reader = asyncio.create_task(follow(fast, 2, seen))
 
-    slow = asyncio.create_task(store.append("a", Event(type="t", source="s", payload={"slow": 1})))
+    slow.hold_next_commit = True
+    late = asyncio.create_task(slow.append("a", Event(type="t", source="s")))
     await asyncio.sleep(0.05)  # the slow writer is inside its transaction now
-    fast = asyncio.create_task(store.append("b", Event(type="t", source="s", payload={})))
-    (slow_event,), (fast_event,) = await asyncio.gather(slow, fast)
+    prompt = asyncio.create_task(fast.append("b", Event(type="t", source="s")))
+    (late_event,), (prompt_event,) = await asyncio.gather(late, prompt)
     await asyncio.wait_for(reader, timeout=5)
+    await other_engine.dispose()
 
-    assert slow_event.position is not None and fast_event.position is not None
-    assert slow_event.position < fast_event.position
-    assert seen == [slow_event.position, fast_event.position]
+    assert late_event.position is not None and prompt_event.position is not None
+    assert late_event.position < prompt_event.position
+    assert seen == [late_event.position, prompt_event.position]
 
 
 async def test_concurrent_writers_and_a_follower_agree_on_every_event(

@@ -192,3 +192,38 @@ async def test_counts_by_type_and_outbox_state(store: EventStore) -> None:
 
     assert await store.count_by_type() == {"a": 1, "b": 2, "c": 1}
     assert await store.outbox_counts() == {OutboxStatus.PENDING: 3, OutboxStatus.DEAD: 1}
+
+
+async def test_marking_many_entries_respects_their_current_state(store: EventStore) -> None:
+    events = [(await store.append("s", make(), outbox=True))[0] for _ in range(3)]
+    await store.outbox_mark(events[0].id, OutboxStatus.DONE)
+
+    changed = await store.outbox_mark_many(
+        [e.id for e in events], OutboxStatus.ENQUEUED, only_if=OutboxStatus.PENDING
+    )
+
+    states = [(await store.outbox_get(e.id)).status for e in events]  # type: ignore[union-attr]
+    assert changed == 2
+    assert states == [OutboxStatus.DONE, OutboxStatus.ENQUEUED, OutboxStatus.ENQUEUED]
+
+
+async def test_concurrent_appends_with_repeated_keys_store_each_key_once(
+    store: EventStore,
+) -> None:
+    import asyncio
+
+    attempts = [make(key=f"delivery-{n % 20}", n=n) for n in range(60)]
+    outcomes = await asyncio.gather(
+        *(store.append(f"repo-{n % 3}", e) for n, e in enumerate(attempts)),
+        return_exceptions=True,
+    )
+
+    stored = [o[0] for o in outcomes if isinstance(o, list)]
+    refused = [o for o in outcomes if isinstance(o, DuplicateEventError)]
+    assert len(stored) == 20 and len(refused) == 40
+    by_key = {e.idempotency_key: e.id for e in stored}
+    assert all(r.existing.id == by_key[r.key] for r in refused)
+    for stream in ("repo-0", "repo-1", "repo-2"):
+        versions = [e.stream_version for e in await store.read_stream(stream)]
+        assert versions == list(range(1, len(versions) + 1))
+    assert await store.count() == 20
