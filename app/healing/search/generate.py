@@ -19,7 +19,8 @@ from app.healing.search import (
     swaps,
     variables,
 )
-from app.healing.search.site import Edit, Site, build_site
+from app.healing.search.locate import build_site
+from app.healing.search.site import Edit, Site
 
 Operator = Callable[[Site], Iterator[Edit]]
 
