@@ -19,7 +19,7 @@ from arq.worker import Worker, func
 
 from app.events.model import Event
 from app.settings import get_settings
-from workers.arq_worker import worker_options
+from workers.arq_worker import WakeableWorker, worker_options
 from workers.jobs import Router
 
 READY = "probe worker ready"
@@ -55,7 +55,7 @@ def build_probe_worker(recorder: StartRecorder) -> Worker:
     async def probe_job(ctx: dict[str, Any], token: str) -> None:
         await recorder.record(token)
 
-    return Worker(
+    return WakeableWorker(
         **{
             **options,
             "functions": [*options["functions"], func(probe_job, name="probe_job")],

@@ -3,14 +3,15 @@ side by side with Celery on the same Redis running the same no-op job.
 
 Rows, all in one run, each N events sent one after another at a modest rate (default 200 at
 50/s) so queueing does not dominate:
-  * Kintsugi: a signed GitHub delivery to `kintsugi serve` (PostgreSQL + Redis) → 202 → outbox
-    relay → arq → `bench/_probe_worker.py`, Kintsugi's worker whose only handler records
+  * Kintsugi: a signed GitHub delivery to `kintsugi serve` (PostgreSQL + Redis) → stored and
+    enqueued → 202 → arq → `bench/_probe_worker.py`, Kintsugi's worker whose only handler records
     `time.time()` as it starts; measured from the client receiving the 202;
-  * arq alone: `enqueue_job` of a bare job on the same worker, measured from `enqueue_job`
-    returning — what arq itself costs, without Kintsugi's outbox and event load;
+  * arq alone: `enqueue_job` of a bare job plus the wake-up token on the same worker, measured
+    from `enqueue_job` returning — what the queue costs without Kintsugi's outbox and events;
   * Celery (prefork and solo pools, concurrency 1): `send_task` of the same no-op job, measured
     from `send_task` returning.
-The arq rows repeat for each WORKER_POLL_SECONDS given (default 0.005, 0.05 and arq's own 0.5);
+The arq rows repeat for each WORKER_POLL_SECONDS given (default 0.005, 0.05 and 0.5): workers
+block on a wake-up list between polls, so the timer should hardly matter;
 each worker's idle CPU is measured from /proc/<pid>/stat over 10 s with nothing to do.
 Target: Kintsugi's p50 below Celery's.
 
@@ -43,6 +44,8 @@ from _load import GITHUB_SECRET, SENTRY_SECRET, issue_comment_delivery, markdown
 from _probe_worker import READY as ARQ_READY
 from _processes import BENCH, free_port, idle_cpu_percent, kintsugi_command, running
 from arq.connections import RedisSettings, create_pool
+
+from workers.queue import wake_key
 
 DATABASE = "kintsugi_bench_latency"
 ARQ_QUEUE = "kintsugi-bench:latency"
@@ -125,6 +128,7 @@ def enqueue_to_job(events: int, rate: float, client: redis.Redis) -> list[float]
                 await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
                 token = uuid.uuid4().hex
                 await pool.enqueue_job("probe_job", token)
+                await pool.lpush(wake_key(ARQ_QUEUE), 1)  # as ArqQueue.enqueue does
                 sent[token] = time.time()
         finally:
             await pool.aclose()

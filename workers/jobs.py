@@ -79,10 +79,9 @@ class EventJob:
         return result
 
     async def _attempt(self, event_id: uuid.UUID, attempt: int) -> tuple[JobResult, str | None]:
-        entry = await self.store.outbox_get(event_id)
+        event, entry = await self.store.get_with_outbox(event_id)
         if entry is not None and entry.status in (OutboxStatus.DONE, OutboxStatus.DEAD):
             return JobResult(JobOutcome.SKIPPED), None
-        event = await self.store.get(event_id)
         if event is None:
             log.error("job for an event that is not stored")
             return JobResult(JobOutcome.SKIPPED), None

@@ -80,6 +80,9 @@ class InMemoryEventStore:
     async def get(self, event_id: uuid.UUID) -> Event | None:
         return self._by_id.get(event_id)
 
+    async def get_with_outbox(self, event_id: uuid.UUID) -> tuple[Event | None, OutboxEntry | None]:
+        return self._by_id.get(event_id), self._outbox.get(event_id)
+
     async def find_by_idempotency_key(self, key: str) -> Event | None:
         return self._by_key.get(key)
 

@@ -196,6 +196,19 @@ class SqlEventStore:
     async def get(self, event_id: uuid.UUID) -> Event | None:
         return await self._one(select(EVENTS).where(EVENTS.c.id == event_id))
 
+    async def get_with_outbox(self, event_id: uuid.UUID) -> tuple[Event | None, OutboxEntry | None]:
+        query = (
+            select(EVENTS, OUTBOX)
+            .select_from(EVENTS.outerjoin(OUTBOX, OUTBOX.c.event_id == EVENTS.c.id))
+            .where(EVENTS.c.id == event_id)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None, None
+        entry = None if row.event_id is None else _to_outbox(row)
+        return _to_event(row), entry
+
     async def find_by_idempotency_key(self, key: str) -> Event | None:
         return await self._one(select(EVENTS).where(EVENTS.c.idempotency_key == key))
 

@@ -227,3 +227,15 @@ async def test_concurrent_appends_with_repeated_keys_store_each_key_once(
         versions = [e.stream_version for e in await store.read_stream(stream)]
         assert versions == list(range(1, len(versions) + 1))
     assert await store.count() == 20
+
+
+async def test_event_and_outbox_entry_are_read_together(store: EventStore) -> None:
+    (queued,) = await store.append("s", make(), outbox=True)
+    (plain,) = await store.append("s", make())
+
+    event, entry = await store.get_with_outbox(queued.id)
+    alone, none = await store.get_with_outbox(plain.id)
+
+    assert event == queued and entry is not None and entry.event_id == queued.id
+    assert alone == plain and none is None
+    assert await store.get_with_outbox(uuid.uuid4()) == (None, None)
