@@ -169,7 +169,11 @@ class SelfEvolvingAI:
             candidates = [c for c in given if c.behaviour_key != incumbent.behaviour_key]
         else:
             candidates = challengers(
-                incumbent, self.challenger_count, seed=seed, priors=report.priors
+                incumbent,
+                self.challenger_count,
+                seed=seed,
+                priors=report.priors,
+                promising=history.promising,
             )
             prompt_challenger = await propose_prompt_edit(self.llm_provider, incumbent, report)
             if prompt_challenger is not None:
@@ -224,8 +228,13 @@ class SelfEvolvingAI:
                     "cases_replayed": result["cases"],
                     "incumbent_replay": result["incumbent_replay"],
                     "challengers": [
-                        {k: c[k] for k in ("variant", "note", "fixed", "cases", "promote")}
-                        for c in result["challengers"]
+                        {
+                            **{k: c[k] for k in ("variant", "note", "fixed", "cases", "promote")},
+                            "wins": c["decision"]["wins"],
+                            "losses": c["decision"]["losses"],
+                            "definition": run.variant.to_payload(),
+                        }
+                        for c, (run, _) in zip(result["challengers"], tested, strict=True)
                     ],
                 },
             )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from app.evolution.stats import BetaPosterior
 from app.evolution.variant import SEARCH_OPERATORS, TEMPLATES, StrategyVariant
 
 OFFSET_STEP = 8.0
 BUDGET_FACTOR = 4
+_IDENTITY = {"id", "version", "parent", "note"}
 UNCAPPED_FROM = 400  # a per-strategy budget this large is no budget: drop it
 
 Mutation = Callable[[StrategyVariant, random.Random], StrategyVariant | None]
@@ -123,19 +125,58 @@ def by_priors(
     return variant.derive("order strategies by merged-PR priors", strategy_order=order)
 
 
+def combine(
+    incumbent: StrategyVariant, promising: Sequence[StrategyVariant]
+) -> StrategyVariant | None:
+    """The incumbent with the changes of several promising challengers applied together.
+
+    Single steps that each win a case or two never reach significance alone; their union
+    may, and it is put to the same test as any other challenger."""
+    base = incumbent.model_dump(exclude=_IDENTITY)
+    merged: dict[str, Any] = {}
+    notes = []
+    for variant in promising:
+        if variant.parent != incumbent.id:
+            continue
+        changed = {
+            key: value
+            for key, value in variant.model_dump(exclude=_IDENTITY).items()
+            if value != base[key]
+        }
+        for key, value in changed.items():
+            if isinstance(value, dict):
+                merged[key] = {**merged.get(key, base[key]), **value}
+                # a key the challenger dropped (a lifted budget, a restored offset) stays dropped
+                for dropped in set(base[key]) - set(value):
+                    merged[key].pop(dropped, None)
+            else:
+                merged[key] = value
+        if changed:
+            notes.append(variant.note)
+    if len(notes) < 2:
+        return None
+    child = incumbent.derive("combine: " + "; ".join(notes)[:180], **merged)
+    return None if child.behaviour_key == incumbent.behaviour_key else child
+
+
 def challengers(
     incumbent: StrategyVariant,
     count: int,
     *,
     seed: int = 0,
     priors: Mapping[str, BetaPosterior] | None = None,
+    promising: Sequence[StrategyVariant] = (),
 ) -> list[StrategyVariant]:
-    """Up to `count` distinct challengers, each one mutation away from the incumbent; kinds
-    of mutation take turns so one run tries several directions."""
+    """Up to `count` distinct challengers: the union of the last run's promising steps and
+    the prior-ordered variant when there are such, then single mutations of the incumbent
+    whose kinds take turns so one run tries several directions."""
     rng = random.Random(seed)
     found: dict[str, StrategyVariant] = {}
+    combined = combine(incumbent, promising)
+    if combined is not None and count > 0:
+        found[combined.behaviour_key] = combined
     prior_ordered = by_priors(incumbent, priors or {})
-    if prior_ordered is not None and count > 0:
+    if prior_ordered is not None and len(found) < count:
         found[prior_ordered.behaviour_key] = prior_ordered
     kinds = list(MUTATIONS)
     rng.shuffle(kinds)

@@ -32,15 +32,25 @@ class VariantHistory:
     # Global position from which the active variant has been in charge (0: from the start).
     active_since: int = 0
     replays: int = 0
+    # Challengers of the active variant that, in its last replay, won cases and lost none
+    # without reaching significance: directions worth combining.
+    promising: list[StrategyVariant] = field(default_factory=list)
 
     def apply(self, event: Event) -> None:
         if event.type == EventType.EVOLUTION_REPLAY_COMPLETED:
             self.replays += 1
+            if event.payload.get("variant") == self.active.id:
+                self.promising = [
+                    StrategyVariant.from_payload(c["definition"])
+                    for c in event.payload.get("challengers", [])
+                    if "definition" in c and c.get("wins", 0) > 0 and c.get("losses", 1) == 0
+                ]
         elif event.type == EventType.EVOLUTION_VARIANT_PROMOTED:
             promoted = StrategyVariant.from_payload(event.payload["definition"])
             self.previous.append(self.active)
             self.active = promoted
             self.promotions += 1
+            self.promising = []
             replay = event.payload.get("evidence", {}).get("challenger", {})
             if isinstance(replay.get("cases"), int) and isinstance(replay.get("fixed"), int):
                 self.replay_records[promoted.id] = (replay["cases"], replay["fixed"])
@@ -56,6 +66,7 @@ class VariantHistory:
             else:
                 self.active = default_variant()
             self.rollbacks += 1
+            self.promising = []
             self.active_since = event.position or 0
 
 

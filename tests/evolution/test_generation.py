@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from app.evolution.generation import challengers, restore_priorities, scale_budget
+from app.evolution.generation import challengers, combine, restore_priorities, scale_budget
 from app.evolution.stats import BetaPosterior
 from app.evolution.variant import default_variant
 
@@ -67,3 +67,31 @@ def test_restoring_priorities_clears_every_offset() -> None:
 
     assert restored is not None and restored.operator_offsets == {}
     assert restore_priorities(default_variant(), random.Random(0)) is None
+
+
+def test_promising_steps_are_combined_into_one_challenger() -> None:
+    incumbent = default_variant().derive(
+        "poor", strategy_budgets={"search": 4}, operator_offsets={"comparison": 40.0}
+    )
+    raised = incumbent.derive("raise", strategy_budgets={"search": 16})
+    restored = incumbent.derive("restore", operator_offsets={})
+    reordered = incumbent.derive("reorder", strategy_order=("search", "template", "llm"))
+
+    combined = combine(incumbent, [raised, restored, reordered])
+
+    assert combined is not None
+    assert combined.strategy_budgets == {"search": 16}
+    assert combined.operator_offsets == {}
+    assert combined.strategy_order == ("search", "template", "llm")
+    assert combined.parent == incumbent.id and combined.note.startswith("combine: raise")
+    assert challengers(incumbent, 3, promising=[raised, restored])[0].note.startswith("combine")
+
+
+def test_one_promising_step_or_steps_of_another_incumbent_are_not_combined() -> None:
+    incumbent = default_variant()
+    other = default_variant().derive("elsewhere", max_pairs=10)
+    step = incumbent.derive("one step", max_pairs=50)
+    stranger = other.derive("child of another incumbent", search_max_locations=4)
+
+    assert combine(incumbent, [step]) is None
+    assert combine(incumbent, [step, stranger]) is None
