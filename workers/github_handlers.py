@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from app.commands.handler import CommandHandler
+from app.data.cache import shared_cache
 from app.events.model import EventType
 from app.events.store import EventStore
 from app.github.auth import app_credentials
@@ -67,9 +68,12 @@ def register_github_handlers(
     if credentials is None and github is None:
         log.info("no GitHub App configured (GITHUB_APP_ID unset): GitHub events are only stored")
         return False
+    # Shared by every process on Redis (installation tokens, permissions, repository configs),
+    # so workers neither mint a token each nor ask GitHub the same question each.
+    cache = shared_cache(settings)
     if github is None:
         assert credentials is not None
-        github = GitHubApp(credentials, api_url=settings.github_api_url)
+        github = GitHubApp(credentials, api_url=settings.github_api_url, cache=cache)
     budget = Budget(
         seconds=settings.healing_budget_seconds,
         parallel=settings.healing_parallel_candidates,
@@ -84,9 +88,11 @@ def register_github_handlers(
         secrets=_secrets(settings),
         scratch_root=None,
     )
-    commands = CommandHandler(github, store, fixes, llm_configured=bool(settings.llm_model))
+    commands = CommandHandler(
+        github, store, fixes, cache=cache, llm_configured=bool(settings.llm_model)
+    )
     router.on(EventType.GITHUB_ISSUE_COMMENT_CREATED, commands)
-    configs = RepoConfigs(github)
+    configs = RepoConfigs(github, cache)
     router.on("github.push", configs.forget_on_push)
     onboarding = Onboarding(github, store, configs)
     router.on(EventType.GITHUB_INSTALLATION_CREATED, onboarding)

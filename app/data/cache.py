@@ -16,7 +16,9 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.data.errors import CacheValueError
+from app.data.ports import Cache
 from app.errors import PermanentError, TransientError
+from app.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -138,3 +140,11 @@ def _translate(exc: RedisError, operation: str, key: str) -> Exception:
     if isinstance(exc, RedisConnectionError | RedisTimeoutError):
         return TransientError(f"redis unavailable during cache {operation}: {exc}")
     return PermanentError(f"redis refused cache {operation} of {key!r}: {exc}")
+
+
+def shared_cache(settings: Settings) -> Cache:
+    """The app's cache: on Redis when `REDIS_URL` is set (shared by the server and its workers),
+    otherwise in this process."""
+    if settings.redis_url:
+        return RedisCache(Redis.from_url(settings.redis_url))
+    return InProcessCache()

@@ -114,3 +114,14 @@ async def test_unreachable_redis_is_a_transient_error() -> None:
             await RedisCache(client).get("k")
     finally:
         await client.aclose()
+
+
+def test_the_shared_cache_is_redis_when_configured_and_in_process_otherwise() -> None:
+    from app.data.cache import InProcessCache, RedisCache, shared_cache
+    from app.settings import Settings
+
+    on_redis = Settings(_env_file=None, redis_url="redis://127.0.0.1:6379/9")  # type: ignore[call-arg]
+    embedded = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert isinstance(shared_cache(on_redis), RedisCache)
+    assert isinstance(shared_cache(embedded), InProcessCache)
