@@ -20,17 +20,25 @@ _CI_PATHS = re.compile(
 
 @dataclass(frozen=True)
 class Candidate:
-    """A proposed change: whole new texts for one or more repository files."""
+    """A proposed change: whole new texts for one or more repository files.
+
+    `cost_usd` is what proposing it cost (an LLM call). A proposal that could not be turned
+    into a change (an LLM answer that is not a valid edit) carries its `refusal` and no
+    changes, so the pipeline records it as rejected without trying it."""
 
     strategy: str
     operator: str
     description: str
     changes: dict[str, str]
     location: Location | None = None
+    cost_usd: float = 0.0
+    refusal: str | None = None
 
     @property
     def key(self) -> str:
         digest = hashlib.sha256()
+        if self.refusal is not None:
+            digest.update(f"{self.strategy}\0{self.description}\0{self.refusal}\0".encode())
         for path in sorted(self.changes):
             digest.update(path.encode() + b"\0" + self.changes[path].encode() + b"\0")
         return digest.hexdigest()[:16]
@@ -38,6 +46,8 @@ class Candidate:
 
 def rejection(candidate: Candidate, files: RepositoryFiles) -> str | None:
     """Why a candidate may not even be tried (the rules every fix obeys), or None."""
+    if candidate.refusal is not None:
+        return candidate.refusal
     for path in candidate.changes:
         resolved = (files.root / path).resolve()
         if (
@@ -55,16 +65,24 @@ def rejection(candidate: Candidate, files: RepositoryFiles) -> str | None:
 
 @dataclass(frozen=True)
 class RepairContext:
-    """What a strategy may look at: the repository, the incident and where it points."""
+    """What a strategy may look at: the repository, the incident and where it points.
+
+    `deadline` is the case's end on the `time.monotonic()` clock: a strategy that waits on
+    something slow (an LLM) stops waiting then."""
 
     files: RepositoryFiles
     incident: Incident
     locations: tuple[Location, ...]
     known_names: frozenset[str] = field(default_factory=frozenset)
+    deadline: float | None = None
 
 
 class Strategy(Protocol):
-    """Proposes candidates, likeliest first; the pipeline stops pulling when its budget ends."""
+    """Proposes candidates, likeliest first; the pipeline stops pulling when its budget ends.
+
+    A strategy may also set `parallel` to cap how many of its candidates are validated at
+    once: 1 means each proposal waits for the verdict on the previous one, which suits a
+    strategy whose proposals cost money."""
 
     name: str
 

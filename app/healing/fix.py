@@ -19,6 +19,7 @@ class Evidence:
     after: dict[str, int]
     candidates_tried: int
     seconds: float
+    llm_cost_usd: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Fix:
                 "after": self.evidence.after,
                 "candidates_tried": self.evidence.candidates_tried,
                 "seconds": round(self.evidence.seconds, 2),
+                "llm_cost_usd": round(self.evidence.llm_cost_usd, 6),
             },
         }
 

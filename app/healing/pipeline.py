@@ -57,6 +57,7 @@ class HealingResult:
     candidates_tried: int
     seconds: float
     rejections: list[tuple[str, str]] = field(default_factory=list)
+    llm_cost_usd: float = 0.0
 
 
 class Healer:
@@ -130,7 +131,9 @@ class Healer:
         locations = suspicious_locations(incident, files)
         if self.extra_locations is not None:
             locations = _merge(locations, await self.extra_locations(incident, files, baseline))
-        context = RepairContext(files, incident, tuple(locations), repository_names(files))
+        context = RepairContext(
+            files, incident, tuple(locations), repository_names(files), deadline=deadline
+        )
         log.info(
             "healing case opened",
             extra={
@@ -156,6 +159,7 @@ class Healer:
                     "candidates_tried": result.candidates_tried,
                     "reproduced": reproduced,
                     "seconds": round(result.seconds, 2),
+                    "llm_cost_usd": round(result.llm_cost_usd, 6),
                 },
             )
             return result
@@ -188,8 +192,11 @@ class Healer:
     ) -> Verdict | None:
         seen: set[str] = set()
         for strategy in self.strategies:
+            cap = getattr(strategy, "parallel", self.budget.parallel)
+            parallel = max(1, min(self.budget.parallel, cap))
             batch: list[Candidate] = []
             async for candidate in strategy.propose(context):
+                result.llm_cost_usd += candidate.cost_usd
                 if (
                     time.monotonic() >= deadline
                     or result.candidates_tried >= self.budget.max_candidates
@@ -206,7 +213,7 @@ class Healer:
                     await self._reject(stream, result.case_id, candidate, reason)
                     continue
                 batch.append(candidate)
-                if len(batch) >= self.budget.parallel:
+                if len(batch) >= parallel:
                     found = await self._validate_batch(
                         batch, validator, targets, baseline, deadline, result, stream
                     )
@@ -298,6 +305,7 @@ class Healer:
                 after=after,
                 candidates_tried=result.candidates_tried,
                 seconds=result.seconds,
+                llm_cost_usd=result.llm_cost_usd,
             ),
         )
 
