@@ -412,7 +412,7 @@ async def test_healing_without_an_llm_still_fixes_a_crash_offline(
     assert not fake_llm.calls
 
 
-async def test_merged_fixes_of_similar_incidents_are_shown_as_examples(
+async def test_merged_fixes_of_similar_incidents_and_variant_guidance_are_in_the_prompt(
     fake_llm: respx.MockRouter, gateway_repo: Path
 ) -> None:
     route = fake_llm.post(ENDPOINT).mock(return_value=reply("no idea"))
@@ -429,7 +429,12 @@ async def test_merged_fixes_of_similar_incidents_are_shown_as_examples(
     )
 
     await proposals(
-        LLMStrategy(provider(), attempts_per_location=1, fix_memory=memory),
+        LLMStrategy(
+            provider(),
+            attempts_per_location=1,
+            fix_memory=memory,
+            guidance="Prefer a guard at the crash site to a try/except around the caller.",
+        ),
         context_for(gateway_repo, gateway_incident(gateway_repo)),
     )
 
@@ -437,3 +442,4 @@ async def test_merged_fixes_of_similar_incidents_are_shown_as_examples(
     assert "Fixes maintainers merged for similar incidents" in prompt
     assert "amount = order.get('amount', 0)" in prompt
     assert "SystemExit" not in prompt
+    assert "Prefer a guard at the crash site" in prompt
