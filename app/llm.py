@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypedDict
 
 from pydantic import SecretStr
 
+from app.data.ports import Cache
 from app.errors import ConfigurationError, PermanentError, TransientError
 from app.settings import Settings, get_settings
 
@@ -299,3 +300,19 @@ def _response(litellm: ModuleType, model: str, raw: Any) -> LLMResponse:
         completion_tokens=completion_tokens,
         cost_usd=cost,
     )
+
+
+class SharedResponseCache:
+    """The response cache on the app's shared cache (Redis when configured), so identical
+    prompts from any worker are answered once; answers expire after `ttl` seconds."""
+
+    def __init__(self, cache: Cache, *, ttl: float = 7 * 24 * 3600) -> None:
+        self._cache = cache
+        self._ttl = ttl
+
+    async def get(self, key: str) -> str | None:
+        value = await self._cache.get(f"llm:{key}")
+        return value if isinstance(value, str) else None
+
+    async def set(self, key: str, value: str) -> None:
+        await self._cache.set(f"llm:{key}", value, ttl=self._ttl)

@@ -291,3 +291,35 @@ def test_errors_are_translated_by_what_to_do_about_them(status: int, kind: type[
         status_code = status
 
     assert isinstance(translate_error(ProviderError("boom")), kind)
+
+
+async def test_shared_response_cache_keeps_answers_in_the_apps_cache() -> None:
+    from app.data.cache import InProcessCache
+    from app.llm import SharedResponseCache
+
+    backing = InProcessCache()
+    cache = SharedResponseCache(backing, ttl=60)
+
+    assert await cache.get("prompt-digest") is None
+    await cache.set("prompt-digest", '{"answer": 42}')
+
+    assert await cache.get("prompt-digest") == '{"answer": 42}'
+    assert await backing.get("llm:prompt-digest") == '{"answer": 42}'
+    await backing.set("llm:other", {"not": "text"})
+    assert await cache.get("other") is None
+
+
+def test_workers_give_each_case_a_fresh_llm_budget_only_when_a_model_is_set() -> None:
+    from app.data.cache import InProcessCache
+    from app.settings import Settings
+    from workers.github_handlers import _llm_for_case
+
+    offline = Settings(_env_file=None)  # type: ignore[call-arg]
+    online = Settings(_env_file=None, llm_model="openai/test-model", llm_cost_budget_usd=0.5)  # type: ignore[call-arg]
+
+    assert _llm_for_case(offline, InProcessCache()) is None
+    factory = _llm_for_case(online, InProcessCache())
+    assert factory is not None
+    first, second = factory(), factory()
+    assert first is not second
+    assert first.configured and first.model == "openai/test-model"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from app.commands.handler import CommandHandler
 from app.data.cache import shared_cache
+from app.data.ports import Cache
 from app.events.model import EventType
 from app.events.store import EventStore
 from app.github.auth import app_credentials
@@ -21,6 +22,7 @@ from app.github.repo_configs import RepoConfigs
 from app.github.sentry_source import SentryHealing, SentryProjects
 from app.healing import Budget
 from app.healing.runner import CommandRunner
+from app.llm import LLMProviderAbstraction, SharedResponseCache
 from app.settings import Settings
 from functions import ServerlessRuntime
 from functions.runtime import EventSink
@@ -87,6 +89,7 @@ def register_github_handlers(
         draft_below=settings.github_draft_below_confidence,
         secrets=_secrets(settings),
         scratch_root=None,
+        llm_for_case=_llm_for_case(settings, cache),
     )
     commands = CommandHandler(
         github, store, fixes, cache=cache, llm_configured=bool(settings.llm_model)
@@ -109,3 +112,11 @@ def register_github_handlers(
         router.on(kind, feedback)
     log.info("GitHub App handlers registered", extra={"app_id": github.credentials.app_id})
     return True
+
+
+def _llm_for_case(settings: Settings, cache: Cache) -> Callable[[], LLMProviderAbstraction] | None:
+    """Each healing case gets the configured LLM with its own cost budget; None without one."""
+    if not settings.llm_model:
+        return None
+    provider = LLMProviderAbstraction(settings=settings, cache=SharedResponseCache(cache))
+    return lambda: provider.for_case(settings.llm_cost_budget_usd)

@@ -8,10 +8,11 @@ import fnmatch
 import logging
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from app.events.model import Event, EventType
 from app.events.store import EventStore
@@ -67,7 +68,10 @@ class FixPullRequests:
         draft_below: float = 0.6,
         secrets: Sequence[str] = (),
         scratch_root: Path | None = None,
+        llm_for_case: Callable[[], Any] | None = None,
     ) -> None:
+        # A fresh LLM provider per case, so the per-case cost budget starts from zero each time.
+        self.llm_for_case = llm_for_case
         self.github = github
         self.store = store
         self.runner = runner
@@ -116,6 +120,7 @@ class FixPullRequests:
 
             healer = build_healer(
                 runner=runner,
+                llm_provider=self.llm_for_case() if self.llm_for_case else None,
                 publish=publish,
                 budget=self.budget,
                 test_command=config.test_command,
