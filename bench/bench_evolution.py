@@ -93,7 +93,8 @@ async def main() -> None:
         result = await evolver.evolve()
         tried = "; ".join(
             f"{c['note'][:40]} {c['fixed']}/{c['cases']} "
-            f"(+{c['decision']['wins']}/-{c['decision']['losses']}, p={c['decision']['p_fix']:.3f}) "
+            f"(+{c['decision']['wins']} -{c['decision']['losses']} "
+            f"p={c['decision']['p_fix']:.3f}) "
             f"{'PROMOTE' if c['promote'] else c['decision']['reason']}"
             for c in result["challengers"]
         )
