@@ -22,6 +22,7 @@ COPY app ./app
 COPY workers ./workers
 COPY functions ./functions
 COPY migrations ./migrations
+COPY bench/corpus ./bench/corpus
 RUN pip install -e . \
     && mkdir -p /data \
     && chown kintsugi:kintsugi /data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from arq import Retry, cron
@@ -12,12 +12,14 @@ from arq.connections import RedisSettings, create_pool
 from arq.worker import Worker
 
 from app.database import create_engine, ensure_schema
+from app.events.model import Event
 from app.events.sql import SqlEventStore
+from app.observability import log_context
 from app.services import event_job
 from app.settings import Settings
 from workers.handlers import default_router
 from workers.jobs import EventJob, JobOutcome, Router
-from workers.queue import wake_key
+from workers.queue import region_queue, wake_key
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,51 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
     }
 
 
+RunFunctions = Callable[[Event, list[str]], Awaitable[None]]
+
+
+async def run_functions(ctx: dict[str, Any], event_id: str, names: list[str]) -> None:
+    """arq job on a region's queue: the named functions an event triggered, run in this region."""
+    store: SqlEventStore = ctx["store"]
+    event = await store.get(uuid.UUID(event_id))
+    if event is None:
+        log.error("functions for an event that is not stored", extra={"event_id": event_id})
+        return
+    run: RunFunctions = ctx["run_functions"]
+    with log_context(event_id=event_id, region=ctx["region"]):
+        await run(event, names)
+
+
+def region_worker_options(
+    settings: Settings, region: str, *, run: RunFunctions | None = None
+) -> dict[str, Any]:
+    """A worker for one region: it serves that region's queue only, running the functions that
+    repositories declare with `region: <region>`."""
+    options = worker_options(settings)
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        engine = create_engine(settings.resolved_database_url)
+        await ensure_schema(engine, auto_migrate=settings.is_sqlite)
+        store = SqlEventStore(engine)
+        ctx["store"] = store
+        ctx["region"] = region
+        if run is not None:
+            ctx["run_functions"] = run
+        else:
+            from workers.github_handlers import region_function_runner
+
+            ctx["run_functions"] = region_function_runner(settings, store, region)
+        log.info("region worker ready", extra={"region": region})
+
+    return {
+        **options,
+        "functions": [run_functions],
+        "cron_jobs": [],
+        "queue_name": region_queue(settings.queue_name, region),
+        "on_startup": startup,
+    }
+
+
 class WakeableWorker(Worker):
     """An arq worker that sleeps on a Redis list instead of a timer between polls.
 
@@ -114,5 +161,17 @@ class WakeableWorker(Worker):
                 await self.pool.delete(wake)
 
 
-def build_worker(settings: Settings, *, router: Router | None = None, **overrides: Any) -> Worker:
-    return WakeableWorker(**{**worker_options(settings, router=router), **overrides})
+def build_worker(
+    settings: Settings,
+    *,
+    router: Router | None = None,
+    region: str | None = None,
+    **overrides: Any,
+) -> Worker:
+    """The event worker, or with `region` a worker for that region's functions only."""
+    options = (
+        worker_options(settings, router=router)
+        if region is None
+        else region_worker_options(settings, region)
+    )
+    return WakeableWorker(**{**options, **overrides})

@@ -4,19 +4,20 @@ registered on the router when an App is configured."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from app.commands.handler import CommandHandler
 from app.data.cache import shared_cache
 from app.data.ports import Cache
-from app.events.model import EventType
+from app.errors import ConfigurationError
+from app.events.model import Event, EventType
 from app.events.store import EventStore
 from app.github.auth import app_credentials
 from app.github.ci_source import CI_EVENT_TYPES, CiHealing
 from app.github.client import GitHubApp
 from app.github.feedback import FEEDBACK_EVENT_TYPES, PullRequestFeedback
 from app.github.fix_pr import FixPullRequests
-from app.github.function_triggers import FunctionTriggers
+from app.github.function_triggers import FunctionTriggers, HandOff
 from app.github.onboarding import Onboarding
 from app.github.repo_configs import RepoConfigs
 from app.github.sentry_source import SentryHealing, SentryProjects
@@ -28,6 +29,7 @@ from functions import ServerlessRuntime
 from functions.runtime import EventSink
 from functions.sandbox import Sandbox
 from workers.jobs import Router
+from workers.queue import ArqQueue
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +108,10 @@ def register_github_handlers(
     ci = CiHealing(github, store, fixes, configs)
     for kind in CI_EVENT_TYPES:
         router.on(kind, ci)
-    router.on("*", FunctionTriggers(github, store, configs, runtime_factory=_runtimes(settings)))
+    triggers = FunctionTriggers(
+        github, store, configs, runtime_factory=_runtimes(settings), hand_off=_hand_off(settings)
+    )
+    router.on("*", triggers)
     feedback = PullRequestFeedback(store)
     for kind in FEEDBACK_EVENT_TYPES:
         router.on(kind, feedback)
@@ -120,3 +125,38 @@ def _llm_for_case(settings: Settings, cache: Cache) -> Callable[[], LLMProviderA
         return None
     provider = LLMProviderAbstraction(settings=settings, cache=SharedResponseCache(cache))
     return lambda: provider.for_case(settings.llm_cost_budget_usd)
+
+
+def _hand_off(settings: Settings) -> HandOff | None:
+    """With Redis, functions of other regions go to their regions' queues; embedded, none."""
+    if not settings.redis_url:
+        return None
+    queue = ArqQueue(settings.redis_url, queue_name=settings.queue_name)
+
+    async def hand_off(region: str, event: Event, names: list[str]) -> None:
+        await queue.enqueue_functions(region, event.id, names)
+        log.info("functions handed to their region", extra={"region": region, "functions": names})
+
+    return hand_off
+
+
+def region_function_runner(
+    settings: Settings, store: EventStore, region: str
+) -> Callable[[Event, list[str]], Awaitable[None]]:
+    """What a region's worker runs: the named functions of an event, all in this region."""
+    credentials = app_credentials(settings)
+    if credentials is None:
+        raise ConfigurationError(
+            "a region worker runs repositories' functions through the GitHub App: "
+            "set GITHUB_APP_ID and its private key"
+        )
+    cache = shared_cache(settings)
+    github = GitHubApp(credentials, api_url=settings.github_api_url, cache=cache)
+    triggers = FunctionTriggers(
+        github,
+        store,
+        RepoConfigs(github, cache),
+        runtime_factory=_runtimes(settings),
+        region=region,
+    )
+    return triggers.run

@@ -18,6 +18,14 @@ HANDLE_EVENT = "handle_event"
 MAX_WAKE_TOKENS = 64
 
 
+RUN_FUNCTIONS = "run_functions"
+
+
+def region_queue(queue_name: str, region: str) -> str:
+    """The queue a worker started for `region` serves, and nothing else."""
+    return f"{queue_name}:region:{region}"
+
+
 def wake_key(queue_name: str) -> str:
     """The list workers block on between polls; every enqueue pushes a token onto it."""
     return f"{queue_name}:wake"
@@ -55,6 +63,22 @@ class ArqQueue:
         async with redis.pipeline(transaction=False) as pipe:
             pipe.lpush(wake_key(self.queue_name), 1)
             pipe.ltrim(wake_key(self.queue_name), 0, MAX_WAKE_TOKENS - 1)
+            await pipe.execute()
+
+    async def enqueue_functions(self, region: str, event_id: uuid.UUID, names: list[str]) -> None:
+        """Hand an event's functions to the workers of `region`, once per event and region."""
+        redis = await self._redis()
+        queue = region_queue(self.queue_name, region)
+        await redis.enqueue_job(
+            RUN_FUNCTIONS,
+            str(event_id),
+            names,
+            _job_id=f"{event_id}:functions:{region}",
+            _queue_name=queue,
+        )
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.lpush(wake_key(queue), 1)
+            pipe.ltrim(wake_key(queue), 0, MAX_WAKE_TOKENS - 1)
             await pipe.execute()
 
     async def depth(self) -> int:

@@ -26,6 +26,10 @@ def register(commands: Any) -> None:
     serve.set_defaults(handler=run_serve)
 
     worker = commands.add_parser("worker", help="run an arq worker (needs REDIS_URL)")
+    worker.add_argument(
+        "--region",
+        help="serve only the functions repositories declare for this region (`region:` key)",
+    )
     worker.set_defaults(handler=run_worker)
 
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
@@ -97,7 +101,7 @@ def run_worker(args: argparse.Namespace) -> int:
         )
     configure_logging(settings.log_level, json_lines=settings.log_json)
     init_error_reporting(settings)
-    build_worker(settings).run()
+    build_worker(settings, region=args.region).run()
     return 0
 
 

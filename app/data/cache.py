@@ -144,7 +144,10 @@ def _translate(exc: RedisError, operation: str, key: str) -> Exception:
 
 def shared_cache(settings: Settings) -> Cache:
     """The app's cache: on Redis when `REDIS_URL` is set (shared by the server and its workers),
-    otherwise in this process."""
+    otherwise in this process. On Redis its keys live under the deployment's queue name, so two
+    deployments sharing a Redis never read each other's tokens or configs."""
     if settings.redis_url:
-        return RedisCache(Redis.from_url(settings.redis_url))
+        return RedisCache(
+            Redis.from_url(settings.redis_url), prefix=f"{settings.queue_name}:cache:"
+        )
     return InProcessCache()

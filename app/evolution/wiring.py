@@ -77,6 +77,11 @@ class BudgetedStrategy:
         self.inner = inner
         self.name = inner.name
         self.limit = limit
+        # The pipeline honours a strategy's own cap (the LLM's is 1: each paid call waits for
+        # the previous candidate's verdict); wrapping must not hide it.
+        cap = getattr(inner, "parallel", None)
+        if cap is not None:
+            self.parallel = cap
 
     async def propose(self, context: RepairContext) -> AsyncIterator[Candidate]:
         proposed = 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,10 @@ from functions.runtime import EventSink
 log = logging.getLogger(__name__)
 
 SOURCE = "kintsugi.functions"
+DEFAULT_REGION = "default"
 RuntimeFactory = Callable[[EventSink], ServerlessRuntime]
+# Hands an event's functions of another region to that region's workers: (region, event, names).
+HandOff = Callable[[str, Event, list[str]], Awaitable[None]]
 
 
 def trigger_of(event_type: str) -> str | None:
@@ -68,7 +71,13 @@ class FunctionTriggers:
         *,
         runtime_factory: RuntimeFactory | None = None,
         scratch_root: Path | None = None,
+        region: str = DEFAULT_REGION,
+        hand_off: HandOff | None = None,
     ) -> None:
+        # A process serves one region; functions of other regions go to their own workers
+        # through `hand_off` (arq queues). Without it (the embedded default) all run here.
+        self.region = region
+        self.hand_off = hand_off
         self.github = github
         self.store = store
         self.configs = configs
@@ -76,6 +85,11 @@ class FunctionTriggers:
         self.scratch_root = scratch_root
 
     async def __call__(self, event: Event) -> None:
+        await self.run(event)
+
+    async def run(self, event: Event, only: Sequence[str] | None = None) -> None:
+        """Run the functions `event` triggers (just those named in `only`, when given) that
+        belong to this region, and hand the others to their regions."""
         trigger = trigger_of(event.type)
         payload = event.payload
         repo = payload.get("repository")
@@ -87,11 +101,20 @@ class FunctionTriggers:
             return  # a function that comments on comments must not feed on its own output
         ref = RepoRef.parse(full_name)
         loaded = await self.configs.load(installation_id, ref)
+        specs = loaded.functions.functions
         names = [
             name
-            for name, spec in sorted(loaded.functions.functions.items())
-            if triggered_by(spec, trigger)
+            for name, spec in sorted(specs.items())
+            if triggered_by(spec, trigger) and (only is None or name in only)
         ]
+        if self.hand_off is not None:
+            elsewhere: dict[str, list[str]] = {}
+            for name in names:
+                if specs[name].region != self.region:
+                    elsewhere.setdefault(specs[name].region, []).append(name)
+            for region, handed in sorted(elsewhere.items()):
+                await self.hand_off(region, event, handed)
+            names = [name for name in names if specs[name].region == self.region]
         pending = [
             name
             for name in names
