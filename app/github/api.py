@@ -100,6 +100,7 @@ class RepositoryApi(Protocol):
         conclusion: CheckConclusion | None = None,
         title: str = "",
         summary: str = "",
+        details_url: str = "",
     ) -> None: ...
 
 
@@ -257,10 +258,13 @@ class GitHubRepository:
         conclusion: CheckConclusion | None = None,
         title: str = "",
         summary: str = "",
+        details_url: str = "",
     ) -> None:
         body: dict[str, Any] = {"status": status}
         if conclusion is not None:
             body["conclusion"] = conclusion
+        if details_url:
+            body["details_url"] = details_url
         if title or summary:
             body["output"] = {"title": title or "Kintsugi", "summary": summary[:65_000]}
         async with translated(f"update check run {check_run_id} on {self.repo.full_name}"):

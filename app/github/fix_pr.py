@@ -6,26 +6,28 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from app.events.model import Event, EventType
 from app.events.store import EventStore
-from app.github.api import RepositoryApi
+from app.github.api import PullRequestRef, RepositoryApi
 from app.github.client import GitHubApp
 from app.github.config import RepoConfig
+from app.github.errors import GitHubPermissionError
+from app.github.fix_limits import limit_refusal
+from app.github.fix_suite import reproduce, verify
 from app.github.git import Checkout
+from app.github.missing_permission import FixStep, MissingPermission, report_missing
 from app.github.pull_text import branch_name, commit_message, pull_body, pull_title, scrub
 from app.healing import Budget, Fix, Incident
 from app.healing.engine import build_healer
 from app.healing.incidents import IncidentOutsideRepository, UnreadableIncident
 from app.healing.runner import CommandRunner, SandboxCommandRunner
-from app.healing.suite import SuiteReport, incident_from_suite, run_suite
+from app.healing.suite import SuiteReport
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +107,13 @@ class FixPullRequests:
             baseline: SuiteReport | None = None
             if incident is None:
                 try:
-                    incident, baseline = await self._reproduce(checkout, runner, config)
+                    incident, baseline = await reproduce(
+                        checkout,
+                        runner,
+                        config,
+                        run_seconds=self.budget.run_timeout,
+                        scratch_root=self.scratch_root,
+                    )
                 except UnreadableIncident as error:
                     return HealOutcome(
                         f"The failure did not reproduce at {checkout.head_sha[:12]} in "
@@ -187,27 +195,73 @@ class FixPullRequests:
                 existing.html_url,
                 fix.fingerprint,
             )
-        refusal = await self._over_limits(api, target, config)
+        refusal = await limit_refusal(api, self.store, target.repository, config)
         if refusal is not None:
             return HealOutcome(refusal, fingerprint=fix.fingerprint)
 
-        summary = incident.summary
-        sha = await checkout.commit_on_branch(
-            branch,
-            {**fix.changes, **fix.new_tests},
-            scrub(commit_message(fix, summary, target.trigger_url), secrets),
-        )
-        await checkout.push(branch)
-        verification = await self._verify(api, sha, checkout, runner, config, fix)
-        pull = await api.create_pull(
-            title=scrub(pull_title(fix, summary), secrets),
-            body=scrub(pull_body(fix, target.trigger_url, verification=verification), secrets),
-            head=branch,
-            base=target.base_branch,
-            draft=fix.confidence < (config.draft_below_confidence or self.draft_below),
-        )
-        await api.add_labels(pull.number, list(config.labels))
-        await self._record(EventType.HEALING_PR_OPENED, target, fix, pull.html_url, cause)
+        step: FixStep = "push"
+        check: int | None = None
+        pull: PullRequestRef | None = None
+        try:
+            sha = await checkout.commit_on_branch(
+                branch,
+                {**fix.changes, **fix.new_tests},
+                scrub(commit_message(fix, incident.summary, target.trigger_url), secrets),
+            )
+            await checkout.push(branch)
+            step = "check_run"
+            check = await api.create_check_run(CHECK_NAME, sha)
+            await api.update_check_run(check, status="in_progress")
+            verification = await verify(
+                checkout,
+                runner,
+                config,
+                fix,
+                run_seconds=self.budget.run_timeout,
+                scratch_root=self.scratch_root,
+            )
+            step = "pull_request"
+            pull = await api.create_pull(
+                title=scrub(pull_title(fix, incident.summary), secrets),
+                body=scrub(
+                    pull_body(fix, target.trigger_url, verification=verification.verdict), secrets
+                ),
+                head=branch,
+                base=target.base_branch,
+                draft=fix.confidence < (config.draft_below_confidence or self.draft_below),
+            )
+            await self._record(EventType.HEALING_PR_OPENED, target, fix, pull.html_url, cause)
+            step = "labels"
+            await api.add_labels(pull.number, list(config.labels))
+            step = "check_run"
+            await api.update_check_run(
+                check,
+                status="completed",
+                conclusion="success" if verification.passed else "failure",
+                title=verification.title,
+                summary=verification.summary,
+            )
+        except GitHubPermissionError as error:
+            missing = MissingPermission(step, str(error))
+            # The check run itself may be what is refused; otherwise it says what is missing.
+            await report_missing(
+                api,
+                missing,
+                None if step == "check_run" else check,
+                repository=target.repository,
+                trigger_url=target.trigger_url,
+            )
+            done = (
+                f"Opened {pull.html_url} with a validated fix, but GitHub refused the rest."
+                if pull is not None
+                else f"A validated fix was found and is on `{branch}`, but no pull request "
+                "could be opened."
+            )
+            return HealOutcome(
+                f"{done}\n\n{missing.how_to_grant()}",
+                pull.html_url if pull is not None else None,
+                fix.fingerprint,
+            )
         log.info(
             "fix pull request opened",
             extra={"repository": target.repository, "pull": pull.number, "case_id": fix.case_id},
@@ -217,75 +271,6 @@ class FixPullRequests:
             pull.html_url,
             fix.fingerprint,
         )
-
-    async def _reproduce(
-        self, checkout: Checkout, runner: CommandRunner, config: RepoConfig
-    ) -> tuple[Incident, SuiteReport]:
-        """Run the tests on a copy without git metadata; the failures become the incident."""
-        with tempfile.TemporaryDirectory(prefix="kintsugi-ci-", dir=self.scratch_root) as tmp:
-            copy = Path(tmp) / "repo"
-            shutil.copytree(checkout.root, copy, ignore=shutil.ignore_patterns(".git"))
-            report = await run_suite(
-                runner, copy, config.test_command, timeout_seconds=self.budget.run_timeout
-            )
-        return incident_from_suite(report), report
-
-    async def _verify(
-        self,
-        api: RepositoryApi,
-        sha: str,
-        checkout: Checkout,
-        runner: CommandRunner,
-        config: RepoConfig,
-        fix: Fix,
-    ) -> str:
-        """Run the tests once more on the pushed commit, shown as a check run on it."""
-        check = await api.create_check_run(CHECK_NAME, sha)
-        await api.update_check_run(check, status="in_progress")
-        with tempfile.TemporaryDirectory(prefix="kintsugi-verify-", dir=self.scratch_root) as tmp:
-            copy = Path(tmp) / "repo"
-            shutil.copytree(checkout.root, copy, ignore=shutil.ignore_patterns(".git"))
-            report = await run_suite(
-                runner, copy, config.test_command, timeout_seconds=self.budget.run_timeout
-            )
-        counts = report.counts()
-        passed = report.readable and not report.failed and report.total > 0
-        verdict = f"{counts['passed']} passed, {counts['failed']} failed"
-        await api.update_check_run(
-            check,
-            status="completed",
-            conclusion="success" if passed else "failure",
-            title=f"Tests on the fix: {verdict}",
-            summary=(
-                f"Kintsugi ran `{config.test_command}` on this commit in its sandbox: "
-                f"{verdict}.\n\n"
-                f"Fix `{fix.id}` ({fix.strategy}/{fix.operator}), confidence {fix.confidence:.2f}."
-            ),
-        )
-        return verdict
-
-    async def _over_limits(
-        self, api: RepositoryApi, target: HealTarget, config: RepoConfig
-    ) -> str | None:
-        open_fixes = [ref for head, ref in await api.open_pulls() if head.startswith("kintsugi/")]
-        if len(open_fixes) >= config.max_open_prs:
-            return (
-                f"A fix was found, but {len(open_fixes)} Kintsugi pull requests are already open "
-                f"(max_open_prs: {config.max_open_prs}). Merge or close some, then `/heal` again."
-            )
-        since = datetime.now(UTC) - timedelta(hours=1)
-        opened = await self.store.read_all(types=[EventType.HEALING_PR_OPENED], limit=10_000)
-        recent = [
-            e
-            for e in opened
-            if e.payload.get("repository") == target.repository and e.occurred_at >= since
-        ]
-        if len(recent) >= config.prs_per_hour:
-            return (
-                f"A fix was found, but {len(recent)} pull requests were opened here in the last "
-                f"hour (prs_per_hour: {config.prs_per_hour}). `/heal` again later."
-            )
-        return None
 
     async def _record(
         self, kind: EventType, target: HealTarget, fix: Fix, url: str, cause: Event

@@ -17,6 +17,7 @@ from git import Actor, GitCommandError, Repo
 from pydantic import SecretStr
 
 from app.errors import PermanentError, TransientError
+from app.github.errors import GitHubPermissionError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,10 @@ def _scrubbed(error: GitCommandError, token: SecretStr, what: str) -> Exception:
     lowered = detail.lower()
     if any(word in lowered for word in ("could not resolve", "timed out", "503", "502", "500")):
         return TransientError(message)
-    if "authentication failed" in lowered or "403" in lowered or "401" in lowered:
+    if "403" in lowered or ("permission to" in lowered and "denied" in lowered):
+        # The token was accepted but may not write here: the App lacks `contents: write`.
+        return GitHubPermissionError(message)
+    if "authentication failed" in lowered or "401" in lowered:
         # Usually an expired token: a retry mints a new one.
         return TransientError(message)
     return PermanentError(message)

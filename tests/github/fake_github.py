@@ -223,10 +223,20 @@ class FakeGitHub:
         return body
 
     def _injected_failure(self, request: Request) -> Response | None:
+        # The suffix may include the query, so a push (`info/refs?service=git-receive-pack`)
+        # can fail while a clone of the same repository succeeds.
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         for index, (method, suffix, status) in enumerate(self._failures):
-            if method == request.method and request.url.path.endswith(suffix):
+            if method == request.method and (
+                request.url.path.endswith(suffix) or target.endswith(suffix)
+            ):
                 del self._failures[index]
-                return JSONResponse({"message": "Server Error"}, status_code=status)
+                # What GitHub says when an installation token lacks the permission a call needs.
+                message = "Resource not accessible by integration" if status == 403 else "Error"
+                return JSONResponse(
+                    {"message": message, "documentation_url": "https://docs.github.com/rest"},
+                    status_code=status,
+                )
         return None
 
     async def _guarded(self, request: Request) -> tuple[str, Any] | Response:
@@ -426,12 +436,12 @@ class FakeGitHub:
             run = {"id": rid, **body, "history": [body.get("status", "queued")]}
             repo.check_runs[rid] = run
             return JSONResponse(run, status_code=201)
-        run = repo.check_runs.get(request.path_params["rid"])
-        if run is None:
+        existing = repo.check_runs.get(request.path_params["rid"])
+        if existing is None:
             return JSONResponse({"message": "Not Found"}, 404)
-        run.update(body)
-        run["history"].append(body.get("status", run.get("status")))
-        return JSONResponse(run)
+        existing.update(body)
+        existing["history"].append(body.get("status", existing.get("status")))
+        return JSONResponse(existing)
 
     # ---- git smart HTTP ---------------------------------------------------------------------
 
@@ -451,6 +461,9 @@ class FakeGitHub:
                 headers={"WWW-Authenticate": 'Basic realm="GitHub"'},
             )
         self.git_requests.append((user, request.url.path))
+        failure = self._injected_failure(request)
+        if failure is not None:
+            return PlainTextResponse("denied", status_code=failure.status_code)
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "GIT_PROJECT_ROOT": str(repo.bare.parent),

@@ -1,0 +1,81 @@
+"""Running a repository's tests on a scratch checkout: reproducing a failed CI run, and
+verifying a pushed fix commit for its check run and pull request body."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.github.config import RepoConfig
+from app.github.git import Checkout
+from app.healing import Fix, Incident
+from app.healing.runner import CommandRunner
+from app.healing.suite import SuiteReport, incident_from_suite, run_suite
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The tests run on a pushed fix commit: for its check run and the pull request body."""
+
+    verdict: str
+    passed: bool
+    summary: str
+
+    @property
+    def title(self) -> str:
+        return f"Tests on the fix: {self.verdict}"
+
+
+async def _run_on_copy(
+    checkout: Checkout,
+    runner: CommandRunner,
+    config: RepoConfig,
+    run_seconds: float,
+    prefix: str,
+    scratch_root: Path | None,
+) -> SuiteReport:
+    # A copy without git metadata: the sandbox never sees the remote or its history.
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=scratch_root) as tmp:
+        copy = Path(tmp) / "repo"
+        shutil.copytree(checkout.root, copy, ignore=shutil.ignore_patterns(".git"))
+        return await run_suite(runner, copy, config.test_command, timeout_seconds=run_seconds)
+
+
+async def reproduce(
+    checkout: Checkout,
+    runner: CommandRunner,
+    config: RepoConfig,
+    *,
+    run_seconds: float,
+    scratch_root: Path | None = None,
+) -> tuple[Incident, SuiteReport]:
+    """Run the tests at the checkout's head; the failures become the incident."""
+    report = await _run_on_copy(checkout, runner, config, run_seconds, "kintsugi-ci-", scratch_root)
+    return incident_from_suite(report), report
+
+
+async def verify(
+    checkout: Checkout,
+    runner: CommandRunner,
+    config: RepoConfig,
+    fix: Fix,
+    *,
+    run_seconds: float,
+    scratch_root: Path | None = None,
+) -> Verification:
+    """Run the tests once more on the committed fix."""
+    report = await _run_on_copy(
+        checkout, runner, config, run_seconds, "kintsugi-verify-", scratch_root
+    )
+    counts = report.counts()
+    verdict = f"{counts['passed']} passed, {counts['failed']} failed"
+    return Verification(
+        verdict=verdict,
+        passed=report.readable and not report.failed and report.total > 0,
+        summary=(
+            f"Kintsugi ran `{config.test_command}` on this commit in its sandbox: {verdict}.\n\n"
+            f"Fix `{fix.id}` ({fix.strategy}/{fix.operator}), confidence {fix.confidence:.2f}."
+        ),
+    )
