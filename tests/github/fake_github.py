@@ -1,5 +1,6 @@
-"""A fake GitHub on a loopback port: the REST subset Kintsugi calls, with GitHub's auth rules,
-and real git remotes (bare repositories served by `git http-backend`) — recording every call."""
+"""A fake GitHub, on a loopback port (`serve`) or mounted through respx (`mounted`): the REST
+subset Kintsugi calls, with GitHub's auth rules, and real git remotes (bare repositories served
+by `git http-backend`) — recording every call."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
+import respx
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -526,6 +529,19 @@ def serve(fake: FakeGitHub) -> Iterator[FakeGitHub]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def mounted(fake: FakeGitHub, url: str = "https://api.github.test") -> Iterator[FakeGitHub]:
+    """Route httpx requests for `url` to `fake` through respx, for the `with` block: the same
+    ASGI app as `serve`, with no socket. Git cannot reach it this way (git is a subprocess), so
+    scenarios that clone or push need `serve`."""
+    fake.url = url.rstrip("/")
+    with respx.mock(base_url=fake.url, assert_all_called=False) as router:
+        # A path in `url` (GitHub Enterprise's `/api/v3`) is the app's root path.
+        root = httpx.URL(fake.url).path.rstrip("/")
+        router.route().mock(side_effect=respx.ASGIHandler(fake.app, root_path=root))
+        yield fake
 
 
 def bare_repository(root: Path, name: str, files: dict[str, str], branch: str = "main") -> Path:
