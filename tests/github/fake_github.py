@@ -8,12 +8,13 @@ import asyncio
 import base64
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,7 +32,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from tests.github import fake_shapes as shapes
+
 GIT_HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 def generate_private_key() -> tuple[str, str]:
@@ -57,6 +61,9 @@ class Recorded:
     query: dict[str, str]
     body: Any
     auth: str  # "jwt", "token:<installation id>" or "none"
+    route: str = ""  # the route's template, e.g. "/repos/{owner}/{repo}/pulls"
+    status: int = 0
+    response: Any = None
 
 
 @dataclass
@@ -198,31 +205,64 @@ class FakeGitHub:
 
     # ---- routing ----------------------------------------------------------------------------
 
+    REST_ROUTES = (
+        ("POST", "/app/installations/{iid}/access_tokens"),
+        ("GET", "/repos/{owner}/{repo}"),
+        ("GET", "/repos/{owner}/{repo}/branches/{branch}"),
+        ("GET", "/repos/{owner}/{repo}/collaborators/{user}/permission"),
+        ("POST", "/repos/{owner}/{repo}/issues/{number}/comments"),
+        ("POST", "/repos/{owner}/{repo}/issues/comments/{cid}/reactions"),
+        ("POST", "/repos/{owner}/{repo}/issues/{number}/labels"),
+        ("GET", "/repos/{owner}/{repo}/contents/{path}"),
+        ("GET", "/repos/{owner}/{repo}/pulls"),
+        ("POST", "/repos/{owner}/{repo}/pulls"),
+        ("POST", "/repos/{owner}/{repo}/check-runs"),
+        ("PATCH", "/repos/{owner}/{repo}/check-runs/{rid}"),
+    )
+
     def _routes(self) -> list[Route]:
         r = "/repos/{owner}/{repo}"
+
+        def rest(path: str, handler: Handler, methods: list[str]) -> Route:
+            # Starlette's converters (`:int`, `:path`) are not part of GitHub's route names.
+            template = re.sub(r":[a-z]+}", "}", path)
+            return Route(path, self._recorded(template, handler), methods=methods)
+
         return [
-            Route(
-                "/app/installations/{iid:int}/access_tokens", self._access_token, methods=["POST"]
-            ),
-            Route(r, self._repository, methods=["GET"]),
-            Route(r + "/branches/{branch:path}", self._branch, methods=["GET"]),
-            Route(r + "/collaborators/{user}/permission", self._permission, methods=["GET"]),
-            Route(r + "/issues/{number:int}/comments", self._comment, methods=["POST"]),
-            Route(r + "/issues/comments/{cid:int}/reactions", self._reaction, methods=["POST"]),
-            Route(r + "/issues/{number:int}/labels", self._labels, methods=["POST"]),
-            Route(r + "/contents/{path:path}", self._contents, methods=["GET"]),
-            Route(r + "/pulls", self._pulls, methods=["GET", "POST"]),
-            Route(r + "/check-runs", self._check_run, methods=["POST"]),
-            Route(r + "/check-runs/{rid:int}", self._check_run, methods=["PATCH"]),
+            rest("/app/installations/{iid:int}/access_tokens", self._access_token, ["POST"]),
+            rest(r, self._repository, ["GET"]),
+            rest(r + "/branches/{branch:path}", self._branch, ["GET"]),
+            rest(r + "/collaborators/{user}/permission", self._permission, ["GET"]),
+            rest(r + "/issues/{number:int}/comments", self._comment, ["POST"]),
+            rest(r + "/issues/comments/{cid:int}/reactions", self._reaction, ["POST"]),
+            rest(r + "/issues/{number:int}/labels", self._labels, ["POST"]),
+            rest(r + "/contents/{path:path}", self._contents, ["GET"]),
+            rest(r + "/pulls", self._pulls, ["GET", "POST"]),
+            rest(r + "/check-runs", self._check_run, ["POST"]),
+            rest(r + "/check-runs/{rid:int}", self._check_run, ["PATCH"]),
             Route("/git/{owner}/{repo}.git/{rest:path}", self._git, methods=["GET", "POST"]),
         ]
+
+    def _recorded(self, template: str, handler: Handler) -> Handler:
+        """`handler`, with its route, status and JSON answer kept on the request's record."""
+
+        async def endpoint(request: Request) -> Response:
+            response = await handler(request)
+            record: Recorded | None = getattr(request.state, "recorded", None)
+            if record is not None:
+                record.route = template
+                record.status = response.status_code
+                record.response = json.loads(bytes(response.body)) if response.body else None
+            return response
+
+        return endpoint
 
     async def _record(self, request: Request, auth: str) -> Any:
         raw = await request.body()
         body = json.loads(raw) if raw else None
-        self.requests.append(
-            Recorded(request.method, request.url.path, dict(request.query_params), body, auth)
-        )
+        record = Recorded(request.method, request.url.path, dict(request.query_params), body, auth)
+        request.state.recorded = record
+        self.requests.append(record)
         return body
 
     def _injected_failure(self, request: Request) -> Response | None:
@@ -279,6 +319,18 @@ class FakeGitHub:
             status_code=201,
         )
 
+    def _api(self) -> str:
+        return self.url or "http://fake-github.test"
+
+    def _repository_json(self, repo: FakeRepository) -> dict[str, Any]:
+        return shapes.repository(
+            self._api(),
+            repo.owner,
+            repo.name,
+            default_branch=repo.default_branch,
+            clone_url=self.clone_url(repo),
+        )
+
     async def _repo_call(self, request: Request) -> tuple[FakeRepository, Any] | Response:
         guarded = await self._guarded(request)
         if isinstance(guarded, Response):
@@ -294,19 +346,7 @@ class FakeGitHub:
         if isinstance(found, Response):
             return found
         repo, _ = found
-        return JSONResponse(
-            {
-                "id": abs(hash(repo.full_name)) % 10**7,
-                "name": repo.name,
-                "full_name": repo.full_name,
-                "owner": _user(repo.owner),
-                "private": False,
-                "archived": False,
-                "default_branch": repo.default_branch,
-                "clone_url": self.clone_url(repo),
-                "html_url": f"https://github.test/{repo.full_name}",
-            }
-        )
+        return JSONResponse(self._repository_json(repo))
 
     async def _branch(self, request: Request) -> Response:
         found = await self._repo_call(request)
@@ -317,7 +357,7 @@ class FakeGitHub:
         if name not in repo.branches():
             return JSONResponse({"message": "Branch not found"}, 404)
         sha = repo.git("rev-parse", f"refs/heads/{name}").strip()
-        return JSONResponse({"name": name, "commit": {"sha": sha}, "protected": False})
+        return JSONResponse(shapes.branch(self._api(), repo.full_name, name, sha))
 
     async def _permission(self, request: Request) -> Response:
         found = await self._repo_call(request)
@@ -328,10 +368,7 @@ class FakeGitHub:
         role = repo.permissions.get(user)
         if role is None:
             return JSONResponse({"message": f"{user} is not a user"}, 404)
-        legacy = {"maintain": "write", "triage": "read"}.get(role, role)
-        return JSONResponse(
-            {"permission": legacy, "role_name": role, "user": _user(user)}, status_code=200
-        )
+        return JSONResponse(shapes.collaborator_permission(self._api(), user, role))
 
     async def _comment(self, request: Request) -> Response:
         found = await self._repo_call(request)
@@ -340,15 +377,14 @@ class FakeGitHub:
         repo, body = found
         cid = next(self._ids)
         number = request.path_params["number"]
-        comment = {
-            "id": cid,
-            "issue_number": number,
-            "body": body["body"],
-            "html_url": f"https://github.test/{repo.full_name}/issues/{number}#issuecomment-{cid}",
-            "user": _user("kintsugi[bot]", "Bot"),
-        }
+        comment = shapes.issue_comment(
+            self._api(), repo.full_name, number, cid, body["body"], self._bot()
+        )
         repo.comments.append(comment)
-        return JSONResponse(comment, status_code=201)
+        return JSONResponse(_public(comment), status_code=201)
+
+    def _bot(self) -> dict[str, Any]:
+        return shapes.user(self._api(), "kintsugi[bot]", "Bot")
 
     async def _reaction(self, request: Request) -> Response:
         found = await self._repo_call(request)
@@ -358,10 +394,13 @@ class FakeGitHub:
         cid = request.path_params["cid"]
         for existing in repo.reactions:
             if existing["comment_id"] == cid and existing["content"] == body["content"]:
-                return JSONResponse(existing, status_code=200)  # GitHub: already reacted
-        reaction = {"id": next(self._ids), "comment_id": cid, "content": body["content"]}
+                return JSONResponse(_public(existing), 200)  # GitHub: already reacted
+        reaction = {
+            **shapes.reaction(next(self._ids), body["content"], self._bot()),
+            "comment_id": cid,
+        }
         repo.reactions.append(reaction)
-        return JSONResponse(reaction, status_code=201)
+        return JSONResponse(_public(reaction), status_code=201)
 
     async def _labels(self, request: Request) -> Response:
         found = await self._repo_call(request)
@@ -371,7 +410,7 @@ class FakeGitHub:
         names = body["labels"] if isinstance(body, dict) else body
         current = repo.labels.setdefault(request.path_params["number"], [])
         current.extend(name for name in names if name not in current)
-        return JSONResponse([{"name": name} for name in current], status_code=200)
+        return JSONResponse([shapes.label(self._api(), repo.full_name, n) for n in current])
 
     async def _contents(self, request: Request) -> Response:
         found = await self._repo_call(request)
@@ -384,15 +423,8 @@ class FakeGitHub:
             text = repo.git("show", f"{ref}:{path}")
         except subprocess.CalledProcessError:
             return JSONResponse({"message": "Not Found"}, 404)
-        return JSONResponse(
-            {
-                "type": "file",
-                "encoding": "base64",
-                "path": path,
-                "name": path.rsplit("/", 1)[-1],
-                "content": base64.b64encode(text.encode()).decode(),
-            }
-        )
+        encoded = base64.b64encode(text.encode()).decode()
+        return JSONResponse(shapes.content_file(self._api(), repo.full_name, path, ref, encoded))
 
     async def _pulls(self, request: Request) -> Response:
         found = await self._repo_call(request)
@@ -416,16 +448,17 @@ class FakeGitHub:
         if any(p["head"]["ref"] == body["head"] and p["state"] == "open" for p in repo.pulls):
             return JSONResponse({"message": "A pull request already exists"}, 422)
         number = len(repo.pulls) + 1000
-        pull = {
-            "number": number,
-            "state": "open",
-            "title": body["title"],
-            "body": body.get("body", ""),
-            "draft": bool(body.get("draft", False)),
-            "html_url": f"https://github.test/{repo.full_name}/pull/{number}",
-            "head": {"ref": body["head"], "sha": repo.git("rev-parse", body["head"]).strip()},
-            "base": {"ref": body["base"]},
-        }
+        pull = shapes.pull_request(
+            self._api(),
+            self._repository_json(repo),
+            number,
+            title=body["title"],
+            body=body.get("body", ""),
+            draft=bool(body.get("draft", False)),
+            head=(body["head"], repo.git("rev-parse", body["head"]).strip()),
+            base=(body["base"], repo.git("rev-parse", body["base"]).strip()),
+            author=self._bot(),
+        )
         repo.pulls.append(pull)
         return JSONResponse(pull, status_code=201)
 
@@ -436,15 +469,17 @@ class FakeGitHub:
         repo, body = found
         if request.method == "POST":
             rid = next(self._ids)
-            run = {"id": rid, **body, "history": [body.get("status", "queued")]}
+            run = shapes.check_run(self._api(), repo.full_name, rid, self.app_id, body)
+            shapes.updated_check_run(run, body)
+            run["history"] = [run["status"]]
             repo.check_runs[rid] = run
-            return JSONResponse(run, status_code=201)
+            return JSONResponse(_public(run), status_code=201)
         existing = repo.check_runs.get(request.path_params["rid"])
         if existing is None:
             return JSONResponse({"message": "Not Found"}, 404)
-        existing.update(body)
-        existing["history"].append(body.get("status", existing.get("status")))
-        return JSONResponse(existing)
+        shapes.updated_check_run(existing, body)
+        existing["history"].append(existing["status"])
+        return JSONResponse(_public(existing))
 
     # ---- git smart HTTP ---------------------------------------------------------------------
 
@@ -503,8 +538,12 @@ class FakeGitHub:
         return Response(content, status_code=status, headers=headers)
 
 
-def _user(login: str, kind: str = "User") -> dict[str, Any]:
-    return {"login": login, "id": abs(hash(login)) % 10**7, "type": kind}
+# The fake's own bookkeeping on stored objects, never part of an answer.
+_BOOKKEEPING = ("history", "issue_number", "comment_id")
+
+
+def _public(stored: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in stored.items() if key not in _BOOKKEEPING}
 
 
 @contextmanager
