@@ -22,6 +22,7 @@ from app.commands.parse import (
 )
 from app.commands.permissions import may_run_commands
 from app.commands.run import run_function
+from app.commands.sentry_link import incident_from_link
 from app.data.cache import InProcessCache
 from app.data.ports import Cache
 from app.events.model import Event, EventType
@@ -137,7 +138,14 @@ class CommandHandler:
             except UnreadableIncident:
                 continue
         if incident is None:
-            return replies.NO_TRACEBACK, "no_incident", None
+            # No traceback pasted: the latest stored event of a linked Sentry issue, if any.
+            texts = [clean_text(request.comment_body), clean_text(request.issue_body)]
+            linked = await incident_from_link(self.store, texts)
+            if linked is None:
+                return replies.NO_TRACEBACK, "no_incident", None
+            if linked.incident is None:
+                return linked.problem + note, "no_incident", None
+            incident = linked.incident
         target = HealTarget(
             installation_id=request.installation_id,
             repository=request.repository,

@@ -6,7 +6,7 @@ HELP = """Kintsugi commands (for people with write access to this repository):
 
 | command | what it does |
 | --- | --- |
-| `/heal` | heal the traceback in this comment or the issue into a fix pull request |
+| `/heal` | heal the traceback or linked Sentry issue in this comment or the issue |
 | `/fix <description>` | describe a bug in words and get a fix (needs an LLM configured) |
 | `/run <function> [json]` | run a function declared in `.github/kintsugi.yml` |
 | `/status` | what Kintsugi knows about this repository |
@@ -21,8 +21,9 @@ NOT_ALLOWED = (
 )
 
 NO_TRACEBACK = (
-    "I could not find a Python traceback in this comment or in the issue. Paste one "
-    "(starting with `Traceback (most recent call last):`) in a comment together with `/heal`."
+    "I could not find a Python traceback in this comment or in the issue, nor a link to a "
+    "Sentry issue. Paste one (starting with `Traceback (most recent call last):`) in a comment "
+    "together with `/heal`, or link the Sentry issue (`https://<org>.sentry.io/issues/<id>/`)."
 )
 
 NO_LLM = (
