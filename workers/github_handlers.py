@@ -15,6 +15,7 @@ from app.events.store import EventStore
 from app.github.auth import app_credentials
 from app.github.ci_source import CI_EVENT_TYPES, CiHealing
 from app.github.client import GitHubApp
+from app.github.dashboard_issue import DASHBOARD_TRIGGERS, RepositoryDashboard
 from app.github.feedback import FEEDBACK_EVENT_TYPES, PullRequestFeedback
 from app.github.fix_pr import FixPullRequests
 from app.github.function_triggers import FunctionTriggers, HandOff
@@ -115,6 +116,10 @@ def register_github_handlers(
     feedback = PullRequestFeedback(store)
     for kind in FEEDBACK_EVENT_TYPES:
         router.on(kind, feedback)
+    # Last, so it sees what the healing handlers of the same event recorded.
+    dashboard = RepositoryDashboard(github, store, configs, secrets=_secrets(settings))
+    for trigger in DASHBOARD_TRIGGERS:
+        router.on(trigger, dashboard)
     log.info("GitHub App handlers registered", extra={"app_id": github.credentials.app_id})
     return True
 

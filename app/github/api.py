@@ -52,6 +52,19 @@ class PullRequestRef:
 
 
 @dataclass(frozen=True)
+class IssueRef:
+    """An issue as Kintsugi reads it back: enough to find its own and compare the body."""
+
+    number: int
+    html_url: str
+    title: str
+    body: str
+    author: str
+    author_is_bot: bool
+    state: str = "open"
+
+
+@dataclass(frozen=True)
 class RepositoryDetails:
     """What the installation events do not carry: where to clone from and the default branch."""
 
@@ -89,6 +102,12 @@ class RepositoryApi(Protocol):
     ) -> PullRequestRef: ...
 
     async def add_labels(self, issue_number: int, labels: list[str]) -> None: ...
+
+    async def open_issues(self, *, label: str, creator: str | None = None) -> list[IssueRef]: ...
+
+    async def create_issue(self, *, title: str, body: str, labels: list[str]) -> IssueRef: ...
+
+    async def update_issue_body(self, issue_number: int, body: str) -> None: ...
 
     async def create_check_run(self, name: str, head_sha: str) -> int: ...
 
@@ -241,6 +260,38 @@ class GitHubRepository:
                 self.repo.owner, self.repo.name, issue_number, labels=list(labels)
             )
 
+    async def open_issues(self, *, label: str, creator: str | None = None) -> list[IssueRef]:
+        """Open issues (not pull requests) carrying `label`, the first hundred, newest first."""
+        async with translated(f"list issues of {self.repo.full_name}"):
+            if creator is None:
+                response = await self._gh.rest.issues.async_list_for_repo(
+                    self.repo.owner, self.repo.name, labels=label, state="open", per_page=100
+                )
+            else:
+                response = await self._gh.rest.issues.async_list_for_repo(
+                    self.repo.owner,
+                    self.repo.name,
+                    labels=label,
+                    state="open",
+                    creator=creator,
+                    per_page=100,
+                )
+        # The issues list includes pull requests, which carry a `pull_request` key.
+        return [_issue_ref(item) for item in _body(response) if "pull_request" not in item]
+
+    async def create_issue(self, *, title: str, body: str, labels: list[str]) -> IssueRef:
+        async with translated(f"open an issue on {self.repo.full_name}"):
+            response = await self._gh.rest.issues.async_create(
+                self.repo.owner, self.repo.name, title=title, body=body, labels=list(labels)
+            )
+        return _issue_ref(_body(response))
+
+    async def update_issue_body(self, issue_number: int, body: str) -> None:
+        async with translated(f"update {self.repo.full_name}#{issue_number}"):
+            await self._gh.rest.issues.async_update(
+                self.repo.owner, self.repo.name, issue_number, body=body
+            )
+
     async def create_check_run(self, name: str, head_sha: str) -> int:
         async with translated(f"create a check run on {self.repo.full_name}"):
             response = await self._gh.arequest(
@@ -279,6 +330,20 @@ def _body(response: Response[Any, Any]) -> Any:
     # The JSON as GitHub sent it: read defensively rather than through githubkit's models,
     # which are newer than what many GitHub Enterprise versions answer.
     return response.raw_response.json()
+
+
+def _issue_ref(data: dict[str, Any]) -> IssueRef:
+    user = data.get("user")
+    author: dict[str, Any] = user if isinstance(user, dict) else {}
+    return IssueRef(
+        number=int(data["number"]),
+        html_url=str(data.get("html_url") or ""),
+        title=str(data.get("title") or ""),
+        body=str(data.get("body") or ""),
+        author=str(author.get("login") or ""),
+        author_is_bot=author.get("type") == "Bot",
+        state=str(data.get("state") or "open"),
+    )
 
 
 def _pull_ref(data: dict[str, Any]) -> PullRequestRef:

@@ -50,6 +50,8 @@ class RepoConfig(BaseModel):
     prs_per_hour: int = Field(default=3, ge=0, le=100)
     draft_below_confidence: float | None = Field(default=None, ge=0, le=1)
     sentry: SentryMapping = SentryMapping()
+    # The "Kintsugi dashboard" issue listing open cases and fix pull requests (opt-out).
+    dashboard: bool = True
     # Parsed by functions.config, which reports its own problems with line numbers.
     functions: dict[str, Any] = Field(default_factory=dict)
 

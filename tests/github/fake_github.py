@@ -79,6 +79,7 @@ class FakeRepository:
     pulls: list[dict[str, Any]] = field(default_factory=list)
     labels: dict[int, list[str]] = field(default_factory=dict)
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    issues: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def full_name(self) -> str:
@@ -218,6 +219,9 @@ class FakeGitHub:
         ("POST", "/repos/{owner}/{repo}/pulls"),
         ("POST", "/repos/{owner}/{repo}/check-runs"),
         ("PATCH", "/repos/{owner}/{repo}/check-runs/{rid}"),
+        ("GET", "/repos/{owner}/{repo}/issues"),
+        ("POST", "/repos/{owner}/{repo}/issues"),
+        ("PATCH", "/repos/{owner}/{repo}/issues/{number}"),
     )
 
     def _routes(self) -> list[Route]:
@@ -240,6 +244,8 @@ class FakeGitHub:
             rest(r + "/pulls", self._pulls, ["GET", "POST"]),
             rest(r + "/check-runs", self._check_run, ["POST"]),
             rest(r + "/check-runs/{rid:int}", self._check_run, ["PATCH"]),
+            rest(r + "/issues", self._issues, ["GET", "POST"]),
+            rest(r + "/issues/{number:int}", self._issue, ["PATCH"]),
             Route("/git/{owner}/{repo}.git/{rest:path}", self._git, methods=["GET", "POST"]),
         ]
 
@@ -480,6 +486,53 @@ class FakeGitHub:
         shapes.updated_check_run(existing, body)
         existing["history"].append(existing["status"])
         return JSONResponse(_public(existing))
+
+    async def _issues(self, request: Request) -> Response:
+        found = await self._repo_call(request)
+        if isinstance(found, Response):
+            return found
+        repo, body = found
+        if request.method == "GET":
+            query = request.query_params
+            wanted = {n.strip() for n in query.get("labels", "").split(",") if n.strip()}
+            state, creator = query.get("state", "open"), query.get("creator")
+            chosen = [
+                issue
+                for issue in reversed(repo.issues)  # GitHub: newest first
+                if (state == "all" or issue["state"] == state)
+                and wanted <= {label["name"] for label in issue["labels"]}
+                and (creator is None or issue["user"]["login"] == creator)
+            ]
+            return JSONResponse(chosen)
+        # Issue and pull request numbers share one sequence on GitHub.
+        number = len(repo.issues) + len(repo.pulls) + 1
+        labels = [shapes.label(self._api(), repo.full_name, n) for n in body.get("labels", [])]
+        issue = shapes.issue(
+            self._api(),
+            repo.full_name,
+            number,
+            title=body["title"],
+            body=body.get("body") or "",
+            labels=labels,
+            author=self._bot(),
+        )
+        repo.issues.append(issue)
+        return JSONResponse(issue, status_code=201)
+
+    async def _issue(self, request: Request) -> Response:
+        found = await self._repo_call(request)
+        if isinstance(found, Response):
+            return found
+        repo, body = found
+        number = request.path_params["number"]
+        issue = next((i for i in repo.issues if i["number"] == number), None)
+        if issue is None:
+            return JSONResponse({"message": "Not Found"}, 404)
+        for key in ("title", "body", "state"):
+            if key in body:
+                issue[key] = body[key]
+        issue["updated_at"] = shapes.now()
+        return JSONResponse(issue)
 
     # ---- git smart HTTP ---------------------------------------------------------------------
 

@@ -385,3 +385,46 @@ def updated_check_run(run: dict[str, Any], request: dict[str, Any]) -> None:
         run["output"].update(
             {key: output.get(key) for key in ("title", "summary", "text") if key in output}
         )
+
+
+def issue(
+    api: str,
+    full_name: str,
+    number: int,
+    *,
+    title: str,
+    body: str,
+    labels: list[dict[str, Any]],
+    author: dict[str, Any],
+) -> dict[str, Any]:
+    """An issue as `POST …/issues` answers it (and `GET …/issues` lists it)."""
+    url = f"{api}/repos/{full_name}/issues/{number}"
+    stamp = now()
+    return {
+        "id": stable_id(f"{full_name}!{number}"),
+        "node_id": f"I_{number}",
+        "url": url,
+        "repository_url": f"{api}/repos/{full_name}",
+        "labels_url": f"{url}/labels{{/name}}",
+        "comments_url": f"{url}/comments",
+        "events_url": f"{url}/events",
+        "html_url": f"{WEB}/{full_name}/issues/{number}",
+        "number": number,
+        "state": "open",
+        "state_reason": None,
+        "title": title,
+        "body": body,
+        "user": author,
+        "labels": labels,
+        "assignee": None,
+        "assignees": [],
+        "milestone": None,
+        "locked": False,
+        "active_lock_reason": None,
+        "comments": 0,
+        "closed_at": None,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "closed_by": None,
+        "author_association": "NONE",
+    }

@@ -25,6 +25,9 @@ RESPONSE_MODELS: dict[tuple[str, str], Any] = {
     ("POST", "/repos/{owner}/{repo}/pulls"): models.PullRequest,
     ("POST", "/repos/{owner}/{repo}/check-runs"): models.CheckRun,
     ("PATCH", "/repos/{owner}/{repo}/check-runs/{rid}"): models.CheckRun,
+    ("GET", "/repos/{owner}/{repo}/issues"): list[models.Issue],
+    ("POST", "/repos/{owner}/{repo}/issues"): models.Issue,
+    ("PATCH", "/repos/{owner}/{repo}/issues/{number}"): models.Issue,
 }
 
 

@@ -35,6 +35,9 @@ async def test_every_route_the_fake_serves_answers_in_githubs_shapes(
     await api.update_check_run(
         check, status="completed", conclusion="success", title="ok", summary="all good"
     )
+    issue = await api.create_issue(title="Dashboard", body="cases", labels=["dashboard"])
+    await api.update_issue_body(issue.number, "more cases")
+    assert [i.body for i in await api.open_issues(label="dashboard")] == ["more cases"]
 
     answered = [r for r in fake_github.requests if 200 <= r.status < 300]
     assert {(r.method, r.route) for r in answered} == set(RESPONSE_MODELS)
