@@ -217,9 +217,15 @@ class RepositoryDashboard:
         self.page_size = page_size
 
     async def __call__(self, event: Event) -> None:
-        events = await self._healing_events()
         own_job = event.type in DASHBOARD_EVENT_TYPES
-        for target in _targets(event, events):
+        # What a webhook caused was recorded after it: most webhooks heal nothing, and then
+        # only the short tail of the log is read.
+        since = 0 if own_job else event.position or 0
+        targets = _targets(event, await self._healing_events(after=since))
+        if not targets:
+            return
+        events = await self._healing_events()
+        for target in targets:
             try:
                 await self.refresh(target.installation_id, target.repository, events)
             except KintsugiError as error:
@@ -259,9 +265,8 @@ class RepositoryDashboard:
             key, {"digest": wanted, "issue": issue.number}, ttl=_CACHE_TTL_SECONDS
         )
 
-    async def _healing_events(self) -> list[Event]:
+    async def _healing_events(self, after: int = 0) -> list[Event]:
         events: list[Event] = []
-        after = 0
         while True:
             page = await self.store.read_all(
                 after=after, limit=self.page_size, types=DASHBOARD_EVENT_TYPES

@@ -153,7 +153,8 @@ async def dashboard_for(github_app: GitHubApp, events: list[Event]) -> Repositor
     store = InMemoryEventStore()
     for event in events:
         await store.append(f"healing-{event.payload.get('fingerprint')}", event)
-    return RepositoryDashboard(github_app, store, RepoConfigs(github_app))
+    # Small pages, so the log is read across several of them.
+    return RepositoryDashboard(github_app, store, RepoConfigs(github_app), page_size=3)
 
 
 async def test_the_issue_is_created_then_updated_then_left_alone_when_unchanged(
