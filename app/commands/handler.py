@@ -4,7 +4,6 @@ reply — once per event, however often the job runs."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -27,24 +26,17 @@ from app.data.cache import InProcessCache
 from app.data.ports import Cache
 from app.events.model import Event, EventType
 from app.events.store import DuplicateEventError, EventStore
+from app.evolution.history import load_history
 from app.github.api import GitHubRepository, RepoRef, RepositoryApi
 from app.github.client import GitHubApp
 from app.github.config import CONFIG_PATH, LoadedConfig, ReadConfigFile, load_repo_config
 from app.github.errors import GitHubNotFound
 from app.github.fix_pr import FixPullRequests, HealTarget
+from app.github.improvement_prs import ImprovementPullRequests, ImprovementTarget
 from app.healing.incidents import UnreadableIncident, incident_from_traceback
 from functions import ServerlessRuntime
 
 log = logging.getLogger(__name__)
-
-
-def evolution_available() -> bool:
-    """True only when `app.evolution` exists and offers the seed's `SelfEvolvingAI`."""
-    if importlib.util.find_spec("app.evolution") is None:
-        return False
-    module = importlib.import_module("app.evolution")
-    evolver = getattr(module, "SelfEvolvingAI", None)
-    return evolver is not None and callable(getattr(evolver, "evolve", None))
 
 
 class CommandHandler:
@@ -59,10 +51,19 @@ class CommandHandler:
         cache: Cache | None = None,
         llm_configured: bool = False,
         runtime_factory: Callable[[], ServerlessRuntime] = ServerlessRuntime,
+        improvements: ImprovementPullRequests | None = None,
     ) -> None:
         self.github = github
         self.store = store
         self.fixes = fixes
+        # `/evolve` validates in the same sandbox, with the same secrets kept out, as healing.
+        self.improvements = improvements or ImprovementPullRequests(
+            github,
+            store,
+            runner=fixes.runner,
+            secrets=fixes.secrets,
+            scratch_root=fixes.scratch_root,
+        )
         self.cache = cache or InProcessCache()
         self.llm_configured = llm_configured
         self.runtime_factory = runtime_factory
@@ -113,7 +114,7 @@ class CommandHandler:
             text = replies.FIX_UNSUPPORTED if self.llm_configured else replies.NO_LLM
             return text, "unavailable", None
         if command.name == "evolve":
-            return await _evolve(), "done", None
+            return await self._evolve(request, api, config, event, note)
         if command.name == "run":
             reply = await run_function(
                 api, request, command.args, self.runtime_factory, self.github
@@ -159,6 +160,30 @@ class CommandHandler:
             "pull_request" if outcome.pull_url else "no_fix",
             outcome.pull_url,
         )
+
+    async def _evolve(
+        self,
+        request: CommandRequest,
+        api: RepositoryApi,
+        config: LoadedConfig,
+        event: Event,
+        note: str,
+    ) -> tuple[str, str, str | None]:
+        """Improvement pull requests for this repository. Strategy evolution replays the corpus
+        for minutes, too long for a webhook job: it runs on its schedule, and the reply only
+        says where it stands."""
+        target = ImprovementTarget(
+            installation_id=request.installation_id,
+            repository=request.repository,
+            clone_url=request.clone_url,
+            base_branch=request.default_branch,
+            trigger_url=request.issue_url,
+        )
+        outcome = await self.improvements.improve(api, target, config.config, event)
+        strategies = await strategy_summary(self.store)
+        reply = f"{outcome.message}\n\n{strategies}{note}"
+        first = outcome.pull_urls[0] if outcome.pull_urls else None
+        return reply, "pull_request" if first else "no_improvement", first
 
     async def _status(self, api: RepositoryApi, config: LoadedConfig) -> str:
         settings = config.config
@@ -226,13 +251,11 @@ def _config_reader(client: GitHub[Any]) -> ReadConfigFile:
     return read
 
 
-async def _evolve() -> str:
-    if not evolution_available():
-        return replies.EVOLVE_UNAVAILABLE
-    module = importlib.import_module("app.evolution")
-    try:
-        evolver = module.SelfEvolvingAI()
-        await evolver.evolve()
-        return f"Evolution ran: {evolver.get_evolution_status()}"
-    except TypeError:
-        return replies.EVOLVE_UNAVAILABLE
+async def strategy_summary(store: EventStore) -> str:
+    """One line on the healing strategies' evolution, read from the event log."""
+    history = await load_history(store)
+    return (
+        f"Healing strategies: variant `{history.active.id}` is active ({history.promotions} "
+        f"promotion(s), {history.rollbacks} rollback(s), {history.replays} replay(s) so far); "
+        "they evolve on Kintsugi's schedule from the outcomes of fix pull requests."
+    )

@@ -10,7 +10,7 @@ HELP = """Kintsugi commands (for people with write access to this repository):
 | `/fix <description>` | describe a bug in words and get a fix (needs an LLM configured) |
 | `/run <function> [json]` | run a function declared in `.github/kintsugi.yml` |
 | `/status` | what Kintsugi knows about this repository |
-| `/evolve` | improve the healing strategies from past outcomes |
+| `/evolve` | propose modernisation pull requests, each kept only if the tests stay green |
 | `/help` | this list |
 
 Settings live in `.github/kintsugi.yml`."""
@@ -35,10 +35,6 @@ NO_LLM = (
 FIX_UNSUPPORTED = (
     "`/fix` from a description is not supported by this Kintsugi version's healing engine yet. "
     "`/heal` with a traceback works."
-)
-
-EVOLVE_UNAVAILABLE = (
-    "Evolution of the healing strategies is not available in this Kintsugi installation yet."
 )
 
 COMMANDS_OFF = "Commands are turned off for this repository (`sources.commands: false`)."
