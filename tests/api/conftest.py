@@ -32,7 +32,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "outbox_poll_seconds": 0.05,
         **overrides,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @dataclass
