@@ -142,7 +142,9 @@ class ImprovementPullRequests:
                 return ImprovementOutcome(
                     await self._why_none(checkout, runner, config) + self._also(open_now, declined)
                 )
-            return await self._open(api, target, config, cause, checkout, improvements, secrets)
+            outcome = await self._open(api, target, config, cause, checkout, improvements, secrets)
+            also = self._also(open_now, declined)
+            return ImprovementOutcome(outcome.message + also, outcome.pull_urls)
 
     async def _open(
         self,
@@ -194,8 +196,9 @@ class ImprovementPullRequests:
                 await api.add_labels(pull.number, list(config.labels))
             except GitHubPermissionError as error:
                 missing = MissingPermission(step, str(error))
+                done = opened_text(opened) + "\n\n" if opened else ""
                 return ImprovementOutcome(
-                    opened_text(opened) + missing.how_to_grant().replace("/heal", "/evolve"),
+                    done + missing.how_to_grant().replace("/heal", "/evolve"),
                     tuple(p.html_url for p in opened),
                 )
             log.info(

@@ -85,5 +85,5 @@ def opened_text(opened: list[PullRequestRef]) -> str:
     links = "".join(f"\n- {pull.html_url}" for pull in opened)
     return (
         f"Opened {len(opened)} improvement pull request(s), each validated by the test "
-        f"suite:{links}\n\n"
+        f"suite:{links}"
     )

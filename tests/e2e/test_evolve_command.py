@@ -133,3 +133,53 @@ async def test_a_red_suite_gets_no_improvement_and_a_reply_that_says_why(
     assert ledger.pulls == [] and ledger.branches() == {"main"}
     [reply] = ledger.comments
     assert "not green" in reply["body"] and "1 failed" in reply["body"]
+
+
+REPORT = 'def line(name, kind):\n    return "%s is %r" % (name, kind)\n'
+REPORT_TEST = (
+    "from ledger.report import line\n\n\ndef test_line_names_the_kind():\n"
+    "    assert line('a', 'b') == \"a is 'b'\"\n"
+)
+
+
+async def test_improvements_stand_alone_within_the_limit_and_a_declined_one_stays_declined(
+    hooks: Hooks, fake_github: FakeGitHub, ledger: FakeRepository
+) -> None:
+    ledger.commit(
+        "main",
+        {
+            "ledger/report.py": REPORT,
+            "tests/test_report.py": REPORT_TEST,
+            ".github/kintsugi.yml": "max_open_improvements: 1\n",
+        },
+        "add a report line",
+    )
+    main = ledger.git("rev-parse", "main").strip()
+    await hooks.github("issue_comment", comment_payload(fake_github, ledger, "owner", "/evolve"))
+    await handled(hooks.services)
+    [first] = ledger.pulls
+    assert first["head"]["ref"] == "kintsugi/improve-typing-builtins"
+
+    # At the limit: nothing is cloned, and the reply names the open pull request.
+    clones = len(fake_github.git_requests)
+    again = comment_payload(fake_github, ledger, "owner", "/evolve", comment_id=502)
+    await hooks.github("issue_comment", again)
+    await handled(hooks.services, count=2)
+    assert len(ledger.pulls) == 1 and len(fake_github.git_requests) == clones
+    assert "max_open_improvements: 1" in ledger.comments[-1]["body"]
+    assert first["html_url"] in ledger.comments[-1]["body"]
+
+    # The maintainer declines it: the next codemod gets the free place, on main, not on top
+    # of the declined branch; the declined one is not proposed again.
+    first["state"] = "closed"
+    third = comment_payload(fake_github, ledger, "owner", "/evolve", comment_id=503)
+    await hooks.github("issue_comment", third)
+    await handled(hooks.services, count=3)
+    second = ledger.pulls[-1]
+    assert len(ledger.pulls) == 2 and second["head"]["ref"] == "kintsugi/improve-percent-fstring"
+    branch = second["head"]["ref"]
+    assert ledger.git("rev-parse", f"{branch}~1").strip() == main
+    assert 'return f"{name} is {kind!r}"' in ledger.git("show", f"{branch}:ledger/report.py")
+    assert "from typing import" in ledger.git("show", f"{branch}:ledger/sums.py")
+    reply = ledger.comments[-1]["body"]
+    assert second["html_url"] in reply and "declined earlier: `typing_builtins`" in reply
