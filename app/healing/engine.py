@@ -11,19 +11,22 @@ from typing import Any
 from app.healing.candidates import SearchStrategy, Strategy, TemplateStrategy
 from app.healing.incidents.model import Incident
 from app.healing.pipeline import Budget, Healer, HealingResult, Publish
+from app.healing.revert import RevertStrategy
 from app.healing.runner import CommandRunner, SandboxCommandRunner
 from app.healing.spectrum import SpectrumLocaliser
 from app.healing.suite import DEFAULT_TEST_COMMAND, SuiteReport, incident_from_suite, run_suite
 
 
 def default_strategies(llm_provider: Any | None = None) -> list[Strategy]:
-    """Templates, then test-guided search, then the LLM when one is configured."""
+    """Templates, then test-guided search, then the LLM when one is configured; reverting
+    the release's suspect commit comes last, so any validated targeted fix wins over it."""
     from app.healing.search import mutants
 
     strategies: list[Strategy] = [TemplateStrategy(), SearchStrategy(mutants)]
     llm = _llm_strategy(llm_provider)
     if llm is not None:
         strategies.append(llm)
+    strategies.append(RevertStrategy())
     return strategies
 
 

@@ -390,11 +390,11 @@ async def test_spent_cost_budget_stops_further_calls_and_each_case_starts_afresh
 
 def test_without_an_llm_the_default_strategies_are_offline_ones() -> None:
     unconfigured = LLMProviderAbstraction(settings=Settings(_env_file=None))
-    assert [s.name for s in default_strategies()] == ["template", "search"]
-    assert [s.name for s in default_strategies(unconfigured)] == ["template", "search"]
+    assert [s.name for s in default_strategies()] == ["template", "search", "revert"]
+    assert [s.name for s in default_strategies(unconfigured)] == ["template", "search", "revert"]
     configured = default_strategies(provider())
-    assert [s.name for s in configured] == ["template", "search", "llm"]
-    assert isinstance(configured[-1], LLMStrategy)
+    assert [s.name for s in configured] == ["template", "search", "llm", "revert"]
+    assert isinstance(configured[-2], LLMStrategy)
 
 
 @pytest.mark.sandbox
