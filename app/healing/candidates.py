@@ -82,7 +82,9 @@ class Strategy(Protocol):
 
     A strategy may also set `parallel` to cap how many of its candidates are validated at
     once: 1 means each proposal waits for the verdict on the previous one, which suits a
-    strategy whose proposals cost money."""
+    strategy whose proposals cost money. A strategy that sets `last_resort` (a few cheap
+    proposals, such as a revert) is asked first but tried in its turn, and the strategies
+    before it leave it room in the case's candidate and time budgets."""
 
     name: str
 

@@ -7,7 +7,7 @@ import inspect
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,19 +191,29 @@ class Healer:
         stream: str,
     ) -> Verdict | None:
         seen: set[str] = set()
+        # A last-resort strategy (a revert) proposes before the others so that, when it has
+        # something, the others leave it candidates and seconds to be tried in.
+        held = {
+            id(strategy): [candidate async for candidate in strategy.propose(context)]
+            for strategy in self.strategies
+            if getattr(strategy, "last_resort", False)
+        }
+        reserved = sum(len(candidates) for candidates in held.values())
+        soft_deadline = deadline - (self._reserve_seconds(baseline) if reserved else 0.0)
         for strategy in self.strategies:
+            last_resort = id(strategy) in held
+            stop_at = deadline if last_resort else soft_deadline
+            limit = self.budget.max_candidates - (0 if last_resort else reserved)
+            if time.monotonic() >= stop_at or result.candidates_tried >= limit:
+                continue
             cap = getattr(strategy, "parallel", self.budget.parallel)
             parallel = max(1, min(self.budget.parallel, cap))
             batch: list[Candidate] = []
-            async for candidate in strategy.propose(context):
+            proposals = _replay(held[id(strategy)]) if last_resort else strategy.propose(context)
+            async for candidate in proposals:
                 result.llm_cost_usd += candidate.cost_usd
-                if (
-                    time.monotonic() >= deadline
-                    or result.candidates_tried >= self.budget.max_candidates
-                ):
-                    return await self._validate_batch(
-                        batch, validator, targets, baseline, deadline, result, stream
-                    )
+                if time.monotonic() >= stop_at or result.candidates_tried >= limit:
+                    break
                 if candidate.key in seen:
                     continue
                 seen.add(candidate.key)
@@ -215,17 +225,23 @@ class Healer:
                 batch.append(candidate)
                 if len(batch) >= parallel:
                     found = await self._validate_batch(
-                        batch, validator, targets, baseline, deadline, result, stream
+                        batch, validator, targets, baseline, stop_at, result, stream
                     )
                     if found is not None:
                         return found
                     batch = []
             found = await self._validate_batch(
-                batch, validator, targets, baseline, deadline, result, stream
+                batch, validator, targets, baseline, stop_at, result, stream
             )
             if found is not None:
                 return found
         return None
+
+    def _reserve_seconds(self, baseline: SuiteReport) -> float:
+        """Time held back for last-resort candidates: about two suite runs (the targets, then
+        the whole suite), never more than a run's timeout or a quarter of the case."""
+        needed = max(5.0, 4 * baseline.wall_seconds)
+        return min(needed, self.budget.run_timeout, self.budget.seconds / 4)
 
     async def _validate_batch(
         self,
@@ -334,6 +350,11 @@ class Healer:
         outcome = self.publish(event)
         if inspect.isawaitable(outcome):
             await outcome
+
+
+async def _replay(candidates: list[Candidate]) -> AsyncIterator[Candidate]:
+    for candidate in candidates:
+        yield candidate
 
 
 def _merge(first: list[Location], second: list[Location]) -> list[Location]:

@@ -50,6 +50,8 @@ class RevertStrategy:
     text, no hook, filter or repository code runs."""
 
     name = "revert"
+    # Tried after every targeted strategy, with candidates and time held back for it.
+    last_resort = True
 
     async def propose(self, context: RepairContext) -> AsyncIterator[Candidate]:
         suspect = await asyncio.to_thread(find_suspect, context.files, context.incident)

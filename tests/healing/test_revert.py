@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import textwrap
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from app.healing.fix import confidence
 from app.healing.incidents import incident_from_sentry
 from app.healing.incidents.model import Incident
 from app.healing.localise import RepositoryFiles, suspicious_locations
-from app.healing.pipeline import Healer
+from app.healing.pipeline import Budget, Healer
 from app.healing.revert import RevertStrategy, find_suspect
 from app.healing.runner import SandboxCommandRunner
 from tests.healing.conftest import capture_sentry_event, write_repo
@@ -266,3 +268,30 @@ async def test_targeted_fix_wins_over_the_revert_when_a_template_fixes_the_crash
 def write_repo_text(text: str) -> str:
     """A file's text as `write_repo` writes it."""
     return textwrap.dedent(text).lstrip("\n")
+
+
+class _Hopeless:
+    """A strategy that would use the whole candidate budget on edits that fix nothing."""
+
+    name = "search"
+
+    async def propose(self, context: RepairContext) -> AsyncIterator[Candidate]:
+        source = context.files.read("shop/catalog.py")
+        for attempt in itertools.count():
+            edited = f"{source}\n# attempt {attempt}\n"
+            yield Candidate(self.name, "noop", f"attempt {attempt}", {"shop/catalog.py": edited})
+
+
+@pytest.mark.sandbox
+async def test_a_search_that_exhausts_the_budget_still_leaves_the_revert_its_turn(
+    shop: GitRepo, runner: SandboxCommandRunner
+) -> None:
+    bad = shop.commit({"shop/catalog.py": BAD_CATALOG}, "Rename price to unit_price")
+
+    result = await Healer(
+        runner, [_Hopeless(), RevertStrategy()], budget=Budget(max_candidates=3)
+    ).heal(shop.root, crash(shop, bad))
+
+    assert result.fix is not None and result.fix.strategy == "revert"
+    assert result.candidates_tried == 3
+    assert [description for description, _ in result.rejections] == ["attempt 0", "attempt 1"]
