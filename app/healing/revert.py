@@ -77,36 +77,47 @@ def find_suspect(files: RepositoryFiles, incident: Incident) -> SuspectCommit | 
     except (InvalidGitRepositoryError, NoSuchPathError):
         return None
     with repo:
-        commit = resolve_release(repo, incident.release)
-        if commit is None or not commit.parents:
-            return None  # reverting a root commit would empty the repository
-        crash_files = _crash_files(files, incident)
-        if not crash_files:
+        try:
+            return _suspect(repo, files, incident.release, incident)
+        except (GitCommandError, ValueError) as error:  # a shallow clone lacks the parent
+            log.info("suspect commit unreadable", extra={"error": str(error)[:200]})
             return None
-        parent = commit.parents[0]
-        touched = _touched(repo, parent, commit, crash_files)
-        if not touched:
-            return None
-        reverted: dict[str, str] = {}
-        skipped: list[str] = []
-        for path in touched:
-            current = files.read(path)
-            text = _reverted_text(repo, parent, commit, path, current)
-            if text is None:
-                skipped.append(path)
-            elif text != current:
-                reverted[path] = text
-        subject = commit.summary if isinstance(commit.summary, str) else commit.summary.decode()
-        suspect = SuspectCommit(commit.hexsha, subject, reverted, tuple(skipped))
-        log.info(
-            "suspect commit found",
-            extra={
-                "commit": suspect.short_sha,
-                "reverted": sorted(reverted),
-                "skipped": list(skipped),
-            },
-        )
-        return suspect
+
+
+def _suspect(
+    repo: Repo, files: RepositoryFiles, release: str, incident: Incident
+) -> SuspectCommit | None:
+    """The work of `find_suspect` once the repository is open."""
+    commit = resolve_release(repo, release)
+    if commit is None or not commit.parents:
+        return None  # reverting a root commit would empty the repository
+    crash_files = _crash_files(files, incident)
+    if not crash_files:
+        return None
+    parent = commit.parents[0]
+    touched = _touched(repo, parent, commit, crash_files)
+    if not touched:
+        return None
+    reverted: dict[str, str] = {}
+    skipped: list[str] = []
+    for path in touched:
+        current = files.read(path)
+        text = _reverted_text(repo, parent, commit, path, current)
+        if text is None:
+            skipped.append(path)
+        elif text != current:
+            reverted[path] = text
+    subject = commit.summary if isinstance(commit.summary, str) else commit.summary.decode()
+    suspect = SuspectCommit(commit.hexsha, subject, reverted, tuple(skipped))
+    log.info(
+        "suspect commit found",
+        extra={
+            "commit": suspect.short_sha,
+            "reverted": sorted(reverted),
+            "skipped": list(skipped),
+        },
+    )
+    return suspect
 
 
 def resolve_release(repo: Repo, release: str) -> Commit | None:

@@ -295,3 +295,14 @@ async def test_a_search_that_exhausts_the_budget_still_leaves_the_revert_its_tur
     assert result.fix is not None and result.fix.strategy == "revert"
     assert result.candidates_tried == 3
     assert [description for description, _ in result.rejections] == ["attempt 0", "attempt 1"]
+
+
+async def test_shallow_clone_without_the_parent_commit_proposes_nothing(
+    shop: GitRepo, tmp_path: Path
+) -> None:
+    bad = shop.commit({"shop/catalog.py": BAD_CATALOG}, "Rename price to unit_price")
+    clone = GitRepo(tmp_path / "clone")
+    clone.git("fetch", "-q", "--depth", "1", f"file://{shop.root}", "main")
+    clone.git("checkout", "-q", "FETCH_HEAD")
+
+    assert await proposals(clone, crash(clone, bad)) == []
