@@ -46,6 +46,7 @@ class EventType(StrEnum):
     ONBOARDING_PR_OPENED = "onboarding.pr_opened"
     EVOLUTION_VARIANT_PROMOTED = "evolution.variant_promoted"
     EVOLUTION_VARIANT_ROLLED_BACK = "evolution.variant_rolled_back"
+    EVOLUTION_IMPROVEMENT_PR_OPENED = "evolution.improvement_pr_opened"
     EVOLUTION_REPLAY_COMPLETED = "evolution.replay_completed"  # challengers tested, none or one won
     FUNCTION_INVOKED = "function.invoked"
     FUNCTION_TRIGGERED = "function.triggered"  # a GitHub event ran a declared function

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.events.model import Event
+from app.events.model import Event, EventType
 from app.events.store import EventStore
 from app.evolution.codemods import Codemod, catalogue
 from app.evolution.improvements import Improvement, propose_improvements, rewrite
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 IMPROVE_PREFIX = "kintsugi/improve-"
 SOURCE = "kintsugi.github"
 # Recorded per opened pull request (the outcome analysis reads `pull_url` and `repository`).
-IMPROVEMENT_PR_OPENED = "evolution.improvement_pr_opened"
+IMPROVEMENT_PR_OPENED = EventType.EVOLUTION_IMPROVEMENT_PR_OPENED
 
 Propose = Callable[..., Awaitable[list[Improvement]]]
 
