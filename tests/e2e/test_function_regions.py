@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +30,22 @@ functions:
     timeout: 5
     region: eu-west
 """
+
+
+def regional_repository(fake: FakeGitHub, tmp_path: Path) -> tuple[FakeRepository, dict[str, Any]]:
+    """`octo/ops`, declaring `triage` for region eu-west, and an `issues.opened` for it."""
+    files = {
+        **SHOP_FILES,
+        ".github/kintsugi.yml": REGIONAL_CONFIG,
+        ".github/functions/triage.py": TRIAGE,
+    }
+    ops = fake.add_repository(
+        FakeRepository("octo", "ops", bare_repository(tmp_path / "ops", "ops", files), 77)
+    )
+    payload = corpus("github-webhooks/issues/opened.payload.json")
+    payload["installation"] = {"id": ops.installation_id, "node_id": "x"}
+    payload["repository"] = repository_payload(fake, ops)
+    return ops, payload
 
 
 @pytest.fixture
@@ -67,17 +84,7 @@ async def test_a_regional_function_runs_on_its_regions_worker_only(
     regional: tuple[Hooks, asyncio.Task[None]], fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
     hooks, _ = regional
-    files = {
-        **SHOP_FILES,
-        ".github/kintsugi.yml": REGIONAL_CONFIG,
-        ".github/functions/triage.py": TRIAGE,
-    }
-    ops = fake_github.add_repository(
-        FakeRepository("octo", "ops", bare_repository(tmp_path / "ops", "ops", files), 77)
-    )
-    payload = corpus("github-webhooks/issues/opened.payload.json")
-    payload["installation"] = {"id": ops.installation_id, "node_id": "x"}
-    payload["repository"] = repository_payload(fake_github, ops)
+    ops, payload = regional_repository(fake_github, tmp_path)
     payload["issue"].update(number=7, title="Crash on login")
 
     await hooks.github("issues", payload)
@@ -99,17 +106,7 @@ async def test_without_a_worker_for_its_region_a_regional_function_waits_in_that
     hooks, region_task = regional
     region_task.cancel()
     await asyncio.gather(region_task, return_exceptions=True)
-    files = {
-        **SHOP_FILES,
-        ".github/kintsugi.yml": REGIONAL_CONFIG,
-        ".github/functions/triage.py": TRIAGE,
-    }
-    ops = fake_github.add_repository(
-        FakeRepository("octo", "ops", bare_repository(tmp_path / "ops", "ops", files), 77)
-    )
-    payload = corpus("github-webhooks/issues/opened.payload.json")
-    payload["installation"] = {"id": ops.installation_id, "node_id": "x"}
-    payload["repository"] = repository_payload(fake_github, ops)
+    ops, payload = regional_repository(fake_github, tmp_path)
 
     answer = await hooks.github("issues", payload)
     event_id = answer.json()["event_id"]
