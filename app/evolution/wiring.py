@@ -106,12 +106,16 @@ def strategies_for(variant: StrategyVariant, llm_provider: Any | None = None) ->
             per_location=variant.search_per_location,
         ),
     }
+    last_resorts: list[Strategy] = []
     for strategy in default_strategies(llm_provider):
         if strategy.name == "llm":
             # An LLM strategy that takes prompt guidance gets the variant's.
             if hasattr(strategy, "guidance"):
                 setattr(strategy, "guidance", variant.prompt_guidance)  # noqa: B010
             built["llm"] = strategy
+        elif getattr(strategy, "last_resort", False):
+            # Not a knob of the variants: a revert of the suspect commit is always the last try.
+            last_resorts.append(strategy)
     ordered: list[Strategy] = []
     for name in variant.strategy_order:
         found = built.get(name)
@@ -119,7 +123,7 @@ def strategies_for(variant: StrategyVariant, llm_provider: Any | None = None) ->
             continue  # no LLM configured: the variant runs without it
         limit = variant.strategy_budgets.get(name)
         ordered.append(BudgetedStrategy(found, limit) if limit is not None else found)
-    return ordered
+    return [*ordered, *last_resorts]
 
 
 def healer_for(

@@ -14,6 +14,8 @@ from typing import Any
 
 from app.events.model import Event, EventType
 from app.events.store import EventStore
+from app.evolution.history import active_variant
+from app.evolution.wiring import healer_for
 from app.github.api import PullRequestRef, RepositoryApi
 from app.github.client import GitHubApp
 from app.github.config import RepoConfig
@@ -24,7 +26,6 @@ from app.github.git import Checkout
 from app.github.missing_permission import FixStep, MissingPermission, report_missing
 from app.github.pull_text import branch_name, commit_message, pull_body, pull_title, scrub
 from app.healing import Budget, Fix, Incident
-from app.healing.engine import build_healer
 from app.healing.incidents import IncidentOutsideRepository, UnreadableIncident
 from app.healing.runner import CommandRunner, SandboxCommandRunner
 from app.healing.suite import SuiteReport
@@ -126,7 +127,10 @@ class FixPullRequests:
                 )
                 await self.store.append(event.stream, stamped)
 
-            healer = build_healer(
+            # Live healing uses whichever strategy variant evolution has promoted (the healer's
+            # defaults until it has), so promotions and rollbacks take effect here.
+            healer = healer_for(
+                await active_variant(self.store),
                 runner=runner,
                 llm_provider=self.llm_for_case() if self.llm_for_case else None,
                 publish=publish,
