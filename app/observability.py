@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
+
+from app.logcontext import ContextFilter, log_context
+
+__all__ = ["ContextFilter", "configure_logging", "log_context"]
 
 WEBHOOKS = Counter(
     "kintsugi_webhooks_total",
@@ -33,30 +33,6 @@ OUTBOX_LAG = Gauge("kintsugi_outbox_lag_seconds", "Age of the oldest pending out
 EVENTS_STORED = Gauge(
     "kintsugi_events_stored", "Events in the log by type (healing outcomes among them)", ["type"]
 )
-
-# Fields every log line written while handling one event carries (event, installation, case…).
-_log_context: ContextVar[Mapping[str, Any]] = ContextVar(
-    "kintsugi_log_context", default=MappingProxyType({})
-)
-
-
-@contextmanager
-def log_context(**fields: Any) -> Iterator[None]:
-    """Add `fields` to every log record emitted inside the block (by this task)."""
-    token = _log_context.set({**_log_context.get(), **fields})
-    try:
-        yield
-    finally:
-        _log_context.reset(token)
-
-
-class ContextFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in _log_context.get().items():
-            if not hasattr(record, key):
-                setattr(record, key, value)
-        return True
-
 
 # Attributes every LogRecord has; anything else came in through `extra=` and is logged as a field.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}

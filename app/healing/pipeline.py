@@ -28,6 +28,7 @@ from app.healing.reproduce import build_reproduction
 from app.healing.runner import CommandRunner
 from app.healing.suite import DEFAULT_TEST_COMMAND, SuiteReport
 from app.healing.validate import Validator, Verdict
+from app.logcontext import log_context
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +87,23 @@ class Healer:
         test_command: str = DEFAULT_TEST_COMMAND,
         baseline: SuiteReport | None = None,
     ) -> HealingResult:
+        case_id = f"case-{uuid.uuid4().hex[:12]}"
+        with log_context(case_id=case_id):
+            return await self._heal(case_id, root, incident, test_command, baseline)
+
+    async def _heal(
+        self,
+        case_id: str,
+        root: Path,
+        incident: Incident,
+        test_command: str,
+        baseline: SuiteReport | None,
+    ) -> HealingResult:
         started = time.monotonic()
         deadline = started + self.budget.seconds
         files = RepositoryFiles(root)
         require_in_repository(incident, files)
         case_fingerprint = fingerprint(incident, files)
-        case_id = f"case-{uuid.uuid4().hex[:12]}"
         stream = f"healing-{case_fingerprint}"
         await self._emit(
             stream,
