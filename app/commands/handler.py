@@ -11,6 +11,7 @@ from typing import Any
 from githubkit import GitHub
 
 from app.commands import replies
+from app.commands.describe import NO_DESCRIPTION, DescribedBug, bug_description
 from app.commands.parse import (
     Command,
     CommandRequest,
@@ -111,6 +112,8 @@ class CommandHandler:
         if command.name == "heal":
             return await self._heal(event, request, api, config, note)
         if command.name == "fix":
+            if self.llm_configured:
+                return await self._fix(event, request, command, api, config, note)
             text = replies.FIX_UNSUPPORTED if self.llm_configured else replies.NO_LLM
             return text, "unavailable", None
         if command.name == "evolve":
@@ -155,6 +158,44 @@ class CommandHandler:
             trigger_url=request.issue_url,
         )
         outcome = await self.fixes.heal(api, target, incident, config.config, event)
+        return (
+            outcome.message + note,
+            "pull_request" if outcome.pull_url else "no_fix",
+            outcome.pull_url,
+        )
+
+    async def _fix(
+        self,
+        event: Event,
+        request: CommandRequest,
+        command: Command,
+        api: RepositoryApi,
+        config: LoadedConfig,
+        note: str,
+    ) -> tuple[str, str, str | None]:
+        """A bug described in words: healed once a test written from the description fails."""
+        llm_for_case = self.fixes.llm_for_case
+        if llm_for_case is None:  # an LLM model is set, but healing was given no provider
+            return replies.FIX_UNSUPPORTED, "unavailable", None
+        if not command.args.strip():
+            return NO_DESCRIPTION + note, "no_incident", None
+        described = DescribedBug(
+            await bug_description(request, command.args, event, api, self.cache),
+            llm_for_case,
+            run_seconds=self.fixes.budget.run_timeout,
+            trigger_url=request.issue_url,
+            scratch_root=self.fixes.scratch_root,
+        )
+        target = HealTarget(
+            installation_id=request.installation_id,
+            repository=request.repository,
+            clone_url=request.clone_url,
+            base_branch=request.default_branch,
+            trigger_url=request.issue_url,
+        )
+        outcome = await self.fixes.heal(
+            api, target, None, config.config, event, reproduce_first=described
+        )
         return (
             outcome.message + note,
             "pull_request" if outcome.pull_url else "no_fix",

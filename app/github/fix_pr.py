@@ -7,8 +7,8 @@ from __future__ import annotations
 import fnmatch
 import logging
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,21 @@ class HealOutcome:
     fingerprint: str | None = None
 
 
+@dataclass(frozen=True)
+class Reproduction:
+    """A failure shown on the checkout before healing: the incident, the suite run that showed
+    it, the test files written for it (committed with the fix) and what the PR says of them."""
+
+    incident: Incident
+    baseline: SuiteReport
+    new_tests: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+
+# Reproduces a failure on a fresh checkout; a string says why it could not be.
+Reproduce = Callable[[Checkout, CommandRunner, RepoConfig], Awaitable[Reproduction | str]]
+
+
 class FixPullRequests:
     """Heals incidents in installed repositories and proposes the fixes as pull requests."""
 
@@ -90,9 +105,12 @@ class FixPullRequests:
         incident: Incident | None,
         config: RepoConfig,
         cause: Event,
+        *,
+        reproduce_first: Reproduce | None = None,
     ) -> HealOutcome:
-        """Heal `incident`, or, when it is None, whatever the repository's tests show failing
-        at the base branch's head (a failed CI run, reproduced in the sandbox)."""
+        """Heal `incident`, or, when it is None, what `reproduce_first` shows failing or else
+        whatever the repository's tests show failing at the base branch's head (a failed CI
+        run, reproduced in the sandbox)."""
         token = await self.github.installation_token(target.installation_id)
         secrets = [*self.secrets, token.get_secret_value()]
         with tempfile.TemporaryDirectory(prefix="kintsugi-heal-", dir=self.scratch_root) as tmp:
@@ -106,6 +124,12 @@ class FixPullRequests:
                 )
             runner = self.runner or SandboxCommandRunner()
             baseline: SuiteReport | None = None
+            reproduction: Reproduction | None = None
+            if incident is None and reproduce_first is not None:
+                shown = await reproduce_first(checkout, runner, config)
+                if isinstance(shown, str):
+                    return HealOutcome(shown)
+                reproduction, incident, baseline = shown, shown.incident, shown.baseline
             if incident is None:
                 try:
                     incident, baseline = await reproduce(
@@ -155,8 +179,12 @@ class FixPullRequests:
                     "the tests pass without breaking others).",
                     fingerprint=result.fingerprint,
                 )
+            fix = result.fix
+            if reproduction is not None:
+                fix.new_tests.update(reproduction.new_tests)
+                fix = replace(fix, root_cause=f"{reproduction.note}\n\n{fix.root_cause}".strip())
             return await self._propose(
-                api, target, incident, config, result.fix, checkout, runner, secrets, cause
+                api, target, incident, config, fix, checkout, runner, secrets, cause
             )
 
     async def _propose(
