@@ -114,8 +114,7 @@ class CommandHandler:
         if command.name == "fix":
             if self.llm_configured:
                 return await self._fix(event, request, command, api, config, note)
-            text = replies.FIX_UNSUPPORTED if self.llm_configured else replies.NO_LLM
-            return text, "unavailable", None
+            return replies.NO_LLM, "unavailable", None
         if command.name == "evolve":
             return await self._evolve(request, api, config, event, note)
         if command.name == "run":
