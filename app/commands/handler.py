@@ -149,13 +149,7 @@ class CommandHandler:
             if linked.incident is None:
                 return linked.problem + note, "no_incident", None
             incident = linked.incident
-        target = HealTarget(
-            installation_id=request.installation_id,
-            repository=request.repository,
-            clone_url=request.clone_url,
-            base_branch=request.default_branch,
-            trigger_url=request.issue_url,
-        )
+        target = _heal_target(request)
         outcome = await self.fixes.heal(api, target, incident, config.config, event)
         return (
             outcome.message + note,
@@ -185,13 +179,7 @@ class CommandHandler:
             trigger_url=request.issue_url,
             scratch_root=self.fixes.scratch_root,
         )
-        target = HealTarget(
-            installation_id=request.installation_id,
-            repository=request.repository,
-            clone_url=request.clone_url,
-            base_branch=request.default_branch,
-            trigger_url=request.issue_url,
-        )
+        target = _heal_target(request)
         outcome = await self.fixes.heal(
             api, target, None, config.config, event, reproduce_first=described
         )
@@ -298,4 +286,15 @@ async def strategy_summary(store: EventStore) -> str:
         f"Healing strategies: variant `{history.active.id}` is active ({history.promotions} "
         f"promotion(s), {history.rollbacks} rollback(s), {history.replays} replay(s) so far); "
         "they evolve on Kintsugi's schedule from the outcomes of fix pull requests."
+    )
+
+
+def _heal_target(request: CommandRequest) -> HealTarget:
+    """Where a command's fix goes: the repository's default branch, linked to the issue."""
+    return HealTarget(
+        installation_id=request.installation_id,
+        repository=request.repository,
+        clone_url=request.clone_url,
+        base_branch=request.default_branch,
+        trigger_url=request.issue_url,
     )
