@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,11 +37,11 @@ def require_service(variable: str) -> str:
     pytest.skip(f"{variable} is not set: integration test skipped")
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session, dropped afterwards."""
+@contextmanager
+def scratch_postgres(prefix: str) -> Iterator[str]:
+    """An empty PostgreSQL database of its own, dropped afterwards; yields its URL."""
     base = make_url(async_database_url(require_service("TEST_DATABASE_URL")))
-    name = f"kintsugi_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
 
     async def admin(statement: str) -> None:
         engine = create_engine(base.render_as_string(hide_password=False))
@@ -49,16 +50,25 @@ def postgres_url() -> Iterator[str]:
             await conn.execute(text(statement))
         await engine.dispose()
 
+    run_aside(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        run_aside(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session, dropped afterwards."""
+
     async def migrate(url: str) -> None:
         engine = create_engine(url)
         await upgrade(engine)
         await engine.dispose()
 
-    run_aside(admin(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    run_aside(migrate(url))
-    yield url
-    run_aside(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_postgres("kintsugi_test") as url:
+        run_aside(migrate(url))
+        yield url
 
 
 def run_aside(work: Coroutine[Any, Any, T]) -> T:

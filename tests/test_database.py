@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from app.database import create_engine, current_revision, ensure_schema, head_revision, upgrade
 from app.errors import ConfigurationError
 from app.settings import async_database_url
-from tests.conftest import require_service, run_aside
+from tests.conftest import scratch_postgres
 
 
 @pytest.fixture
 def empty_postgres() -> Iterator[str]:
-    base = make_url(async_database_url(require_service("TEST_DATABASE_URL")))
-    name = f"kintsugi_empty_{uuid.uuid4().hex[:8]}"
-
-    async def admin(statement: str) -> None:
-        engine = create_engine(base.render_as_string(hide_password=False))
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-        await engine.dispose()
-
-    run_aside(admin(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    run_aside(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_postgres("kintsugi_empty") as url:
+        yield url
 
 
 async def test_unmigrated_postgres_is_refused_with_a_clear_message(empty_postgres: str) -> None:
