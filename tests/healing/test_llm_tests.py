@@ -12,7 +12,11 @@ from app.errors import PermanentError
 from app.healing.llm_tests import build_test_prompt, parse_written_test
 from app.healing.localise import RepositoryFiles
 
-TEST = "from shop.orders import total\n\n\ndef test_total_counts_quantity():\n    assert total({'price': 2, 'qty': 3}) == 6\n"
+TEST = (
+    "from shop.orders import total\n\n\n"
+    "def test_total_counts_quantity():\n"
+    "    assert total({'price': 2, 'qty': 3}) == 6\n"
+)
 
 
 @pytest.fixture
