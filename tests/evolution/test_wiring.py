@@ -53,7 +53,7 @@ def test_strategies_follow_the_variant_order_templates_and_budgets() -> None:
 
     built = strategies_for(variant, llm_provider=None)
 
-    assert [s.name for s in built] == ["search", "template"]  # no LLM configured
+    assert [s.name for s in built] == ["search", "template", "revert"]  # no LLM configured
     assert isinstance(built[0], BudgetedStrategy) and built[0].limit == 5
     assert isinstance(built[0].inner, SearchStrategy)
     assert isinstance(built[1], TemplateStrategy)
