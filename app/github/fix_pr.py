@@ -146,9 +146,8 @@ class FixPullRequests:
                     )
 
             async def publish(event: Event) -> None:
-                stamped = cause.caused(
-                    event.type, event.source, {**event.payload, "repository": target.repository}
-                )
+                where = {"repository": target.repository, "commit": checkout.head_sha}
+                stamped = cause.caused(event.type, event.source, {**event.payload, **where})
                 await self.store.append(event.stream, stamped)
 
             # Live healing uses whichever strategy variant evolution has promoted (the healer's

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from app.healing.candidates import Candidate, RepairContext, Strategy, rejection
 from app.healing.fingerprint import fingerprint
 from app.healing.fix import Evidence, Fix, confidence, new_fix_id, unified_diff
 from app.healing.incidents.model import Incident
+from app.healing.llm_edits.redaction import redact
 from app.healing.localise import (
     Location,
     RepositoryFiles,
@@ -113,6 +115,10 @@ class Healer:
                 "fingerprint": case_fingerprint,
                 "incident": incident.summary,
                 "source": incident.source.value,
+                # The whole incident, so a recorded case can be replayed from the log alone;
+                # frame variables were redacted when it was read, source lines are redacted here.
+                "incident_data": _recorded(json.loads(json.dumps(asdict(incident), default=str))),
+                "test_command": test_command,
             },
         )
 
@@ -374,3 +380,15 @@ def _merge(first: list[Location], second: list[Location]) -> list[Location]:
     for loc in first:
         ranked[(loc.path, loc.line)] = loc  # frames of the incident outrank the spectrum
     return sorted(ranked.values(), key=lambda loc: -loc.score)
+
+
+def _recorded(value: Any) -> Any:
+    """`value` with every string passed through the secret patterns (a line of code such as
+    `client(api_token="…")` can carry a literal secret)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _recorded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_recorded(item) for item in value]
+    return value

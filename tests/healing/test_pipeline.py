@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,11 @@ async def test_sentry_crash_is_reproduced_fixed_and_audited(
     [regression] = fix.new_tests
     assert "total({'price': 2}, 'redacted')" in fix.new_tests[regression]
     assert events[0].type == EventType.HEALING_CASE_OPENED
+    # The recorded case carries its whole incident, so it can be replayed from the log alone.
+    recorded = events[0].payload["incident_data"]
+    assert recorded["exceptions"][-1]["type"] == incident.exception.type
+    assert recorded["exceptions"][-1]["frames"][-1]["function"] == "total"
+    assert "tok-123" not in json.dumps(events[0].payload)
     assert events[-1].type == EventType.HEALING_FIX_VALIDATED
     assert events[-1].payload["id"] == fix.id
     assert {event.payload["case_id"] for event in events} == {result.case_id}
