@@ -41,6 +41,14 @@ class JobQueue(Protocol):
     async def close(self) -> None: ...
 
 
+async def _wake(redis: ArqRedis, queue_name: str) -> None:
+    """Push a wake-up token for the queue's workers (the list is capped: tokens carry no data)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.lpush(wake_key(queue_name), 1)
+        pipe.ltrim(wake_key(queue_name), 0, MAX_WAKE_TOKENS - 1)
+        await pipe.execute()
+
+
 class ArqQueue:
     """Enqueues `handle_event` jobs on Redis for `kintsugi worker` processes."""
 
@@ -60,10 +68,7 @@ class ArqQueue:
     async def enqueue(self, event_id: uuid.UUID, *, job_id: str | None = None) -> None:
         redis = await self._redis()
         await redis.enqueue_job(HANDLE_EVENT, str(event_id), _job_id=job_id or str(event_id))
-        async with redis.pipeline(transaction=False) as pipe:
-            pipe.lpush(wake_key(self.queue_name), 1)
-            pipe.ltrim(wake_key(self.queue_name), 0, MAX_WAKE_TOKENS - 1)
-            await pipe.execute()
+        await _wake(redis, self.queue_name)
 
     async def enqueue_functions(self, region: str, event_id: uuid.UUID, names: list[str]) -> None:
         """Hand an event's functions to the workers of `region`, once per event and region."""
@@ -76,10 +81,7 @@ class ArqQueue:
             _job_id=f"{event_id}:functions:{region}",
             _queue_name=queue,
         )
-        async with redis.pipeline(transaction=False) as pipe:
-            pipe.lpush(wake_key(queue), 1)
-            pipe.ltrim(wake_key(queue), 0, MAX_WAKE_TOKENS - 1)
-            await pipe.execute()
+        await _wake(redis, queue)
 
     async def depth(self) -> int:
         redis = await self._redis()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import NoReturn
 
 from fastapi import APIRouter, HTTPException, Request
@@ -36,22 +37,15 @@ async def github_webhook(
     body = await _read_body(request, services.settings.max_webhook_bytes, "github")
     if not github_signature_valid(secrets.github, body, request.headers.get("x-hub-signature-256")):
         _reject("github", 401, "missing or invalid X-Hub-Signature-256")
-    name = request.headers.get("x-github-event")
-    if not name:
-        _reject("github", 400, "missing X-GitHub-Event header")
     delivery = GitHubDelivery(
-        event=name,
+        event=_required(request, "github", "X-GitHub-Event"),
         delivery_id=request.headers.get("x-github-delivery"),
         hook_id=request.headers.get("x-github-hook-id"),
         body=body,
     )
-    try:
-        event = github_event(delivery, validate_github_payload)
-    except MalformedDelivery as error:
-        _reject("github", 400, str(error))
-    response = await _store(services, event, "github")
-    WEBHOOK_SECONDS.labels("github").observe(time.perf_counter() - started)
-    return response
+    return await _accept(
+        services, "github", started, lambda: github_event(delivery, validate_github_payload)
+    )
 
 
 @router.post("/sentry", status_code=202)
@@ -64,21 +58,32 @@ async def sentry_webhook(
         secrets.sentry, body, request.headers.get("sentry-hook-signature")
     ):
         _reject("sentry", 401, "missing or invalid Sentry-Hook-Signature")
-    resource = request.headers.get("sentry-hook-resource")
-    if not resource:
-        _reject("sentry", 400, "missing Sentry-Hook-Resource header")
     delivery = SentryDelivery(
-        resource=resource,
+        resource=_required(request, "sentry", "Sentry-Hook-Resource"),
         request_id=request.headers.get("request-id"),
         timestamp=request.headers.get("sentry-hook-timestamp"),
         body=body,
     )
+    return await _accept(services, "sentry", started, lambda: sentry_event(delivery))
+
+
+def _required(request: Request, provider: str, header: str) -> str:
+    value = request.headers.get(header.lower())
+    if not value:
+        _reject(provider, 400, f"missing {header} header")
+    return value
+
+
+async def _accept(
+    services: Services, provider: str, started: float, build: Callable[[], Event]
+) -> JSONResponse:
+    """Turn the verified delivery into an event (400 if it cannot be) and store it."""
     try:
-        event = sentry_event(delivery)
+        event = build()
     except MalformedDelivery as error:
-        _reject("sentry", 400, str(error))
-    response = await _store(services, event, "sentry")
-    WEBHOOK_SECONDS.labels("sentry").observe(time.perf_counter() - started)
+        _reject(provider, 400, str(error))
+    response = await _store(services, event, provider)
+    WEBHOOK_SECONDS.labels(provider).observe(time.perf_counter() - started)
     return response
 
 

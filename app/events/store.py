@@ -13,7 +13,6 @@ from app.errors import ConflictError
 from app.events.model import Event
 
 ANY_VERSION: int | None = None
-NO_STREAM = 0
 
 
 class ConcurrencyError(ConflictError):
