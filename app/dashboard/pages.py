@@ -26,7 +26,7 @@ from app.dashboard.projections import (
     project_function_metrics,
     project_healing_cases,
 )
-from app.dashboard.reading import events_of_types, recent_events
+from app.dashboard.reading import event_log, events_of_types, recent_events
 from app.dashboard.rendering import SECURITY_HEADERS, DashboardRoute, render
 from app.events.model import Event
 from app.events.store import OutboxStatus
@@ -138,7 +138,7 @@ async def dead_letters_page(
 async def installations_page(
     request: Request, services: ServicesDep, session: SessionDep, key: KeyDep
 ) -> HTMLResponse:
-    events = await events_of_types(services.store, INSTALLATION_EVENT_TYPES)
+    events = await events_of_types(event_log(services.engine), INSTALLATION_EVENT_TYPES)
     return render(
         request,
         "installations.html",
@@ -153,7 +153,7 @@ async def installations_page(
 async def healing_page(
     request: Request, services: ServicesDep, session: SessionDep, key: KeyDep
 ) -> HTMLResponse:
-    events = await events_of_types(services.store, HEALING_EVENT_TYPES)
+    events = await events_of_types(event_log(services.engine), HEALING_EVENT_TYPES)
     return render(
         request,
         "healing.html",
@@ -168,7 +168,7 @@ async def healing_page(
 async def evolution_page(
     request: Request, services: ServicesDep, session: SessionDep, key: KeyDep
 ) -> HTMLResponse:
-    events = await events_of_types(services.store, EVOLUTION_EVENT_TYPES)
+    events = await events_of_types(event_log(services.engine), EVOLUTION_EVENT_TYPES)
     return render(
         request,
         "evolution.html",
@@ -183,7 +183,7 @@ async def evolution_page(
 async def functions_page(
     request: Request, services: ServicesDep, session: SessionDep, key: KeyDep
 ) -> HTMLResponse:
-    events = await events_of_types(services.store, FUNCTION_EVENT_TYPES)
+    events = await events_of_types(event_log(services.engine), FUNCTION_EVENT_TYPES)
     return render(
         request,
         "functions.html",

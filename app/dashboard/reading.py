@@ -1,13 +1,18 @@
-"""What the dashboard reads from the event store: the tail of the log, events by type."""
+"""What the dashboard reads: the live tail from the event store, and the events its projections
+fold, through the data layer's view of the log."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.data.event_log import EventLog
 from app.events.model import Event
 from app.events.store import EventStore
 
-PAGE = 1000
+# A projection folds at most this many of the latest events of its types.
+PROJECTION_LIMIT = 20_000
 
 
 async def recent_events(
@@ -20,17 +25,13 @@ async def recent_events(
     return events[-limit:]
 
 
+def event_log(engine: AsyncEngine) -> EventLog:
+    """The log as the data layer reads it (the engine stays the services' to close)."""
+    return EventLog.over(engine)
+
+
 async def events_of_types(
-    store: EventStore, types: Sequence[str], *, limit: int = 20_000
+    log: EventLog, types: Sequence[str], *, limit: int = PROJECTION_LIMIT
 ) -> list[Event]:
-    """Every stored event of `types` in log order, up to the latest `limit` of them."""
-    found: list[Event] = []
-    after = 0
-    while True:
-        page = await store.read_all(after=after, limit=PAGE, types=list(types))
-        found.extend(page)
-        if len(found) > limit:
-            del found[: len(found) - limit]
-        if len(page) < PAGE:
-            return found
-        after = page[-1].position or after
+    """The latest `limit` stored events of `types` in log order, in one select."""
+    return await log.latest(types, limit=limit)
