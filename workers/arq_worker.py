@@ -10,6 +10,7 @@ from typing import Any, cast
 from arq import Retry, cron
 from arq.connections import RedisSettings, create_pool
 from arq.worker import Worker
+from pydantic import ValidationError
 
 from app.database import create_engine, ensure_schema
 from app.events.model import Event
@@ -24,10 +25,21 @@ from workers.queue import region_queue, wake_key
 log = logging.getLogger(__name__)
 
 
-async def handle_event(ctx: dict[str, Any], event_id: str) -> str:
-    """arq job: one attempt at the event's handlers; a transient failure becomes arq's Retry."""
+async def handle_event(
+    ctx: dict[str, Any], event_id: str, event: dict[str, Any] | None = None
+) -> str:
+    """arq job: one attempt at the event's handlers; a transient failure becomes arq's Retry.
+
+    A fresh event travels with its job (`ArqQueue.enqueue_many`); one that no longer reads as
+    an `Event` (written by another version) is simply read back from the store."""
     job: EventJob = ctx["event_job"]
-    result = await job.run(uuid.UUID(event_id), ctx["job_try"])
+    carried = None
+    if event is not None:
+        try:
+            carried = Event.model_validate(event)
+        except ValidationError:
+            log.warning("event carried by the job is unreadable; reading it from the store")
+    result = await job.run(uuid.UUID(event_id), ctx["job_try"], carried)
     if result.outcome is JobOutcome.RETRY:
         raise Retry(defer=result.retry_in)
     return result.outcome.value

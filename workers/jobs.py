@@ -50,6 +50,46 @@ class JobResult:
     error: str | None = None
 
 
+class DoneMarks:
+    """Marks finished jobs done in the outbox, sharing one write among jobs that finish together.
+
+    A job's mark is written before its `mark` returns, as if alone; marks that arrive while a
+    write is under way wait and go out together in the next one.
+    """
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._waiting: list[tuple[uuid.UUID, int, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def mark(self, event_id: uuid.UUID, attempts: int) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((event_id, attempts, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        await asyncio.shield(done)
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            by_attempts: dict[int, list[uuid.UUID]] = {}
+            for event_id, attempts, _ in batch:
+                by_attempts.setdefault(attempts, []).append(event_id)
+            try:
+                for attempts, event_ids in by_attempts.items():
+                    await self.store.outbox_mark_many(
+                        event_ids, OutboxStatus.DONE, attempts=attempts
+                    )
+            except Exception as error:
+                for *_, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                continue
+            for *_, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+
 class EventJob:
     """Runs the handlers for one event with a timeout; decides retry or dead letter."""
 
@@ -67,24 +107,35 @@ class EventJob:
         self.max_tries = max_tries
         self.timeout_seconds = timeout_seconds
         self.retry_base_seconds = retry_base_seconds
+        self._done = DoneMarks(store)
 
-    async def run(self, event_id: uuid.UUID, attempt: int) -> JobResult:
-        """Attempt number `attempt` (from 1) at handling the event."""
+    async def run(self, event_id: uuid.UUID, attempt: int, event: Event | None = None) -> JobResult:
+        """Attempt number `attempt` (from 1) at handling the event.
+
+        `event` is the event as handed over fresh from the webhook: its outbox entry was
+        written pending a moment ago, so a first attempt runs it without reading either back.
+        Any other attempt reads both, and skips an event already done or dead-lettered.
+        """
         started = time.perf_counter()
         with log_context(event_id=str(event_id), attempt=attempt):
-            result, event_type = await self._attempt(event_id, attempt)
+            result, event_type = await self._attempt(
+                event_id, attempt, event if attempt == 1 else None
+            )
         JOBS.labels(result.outcome.value).inc()
         if event_type is not None:
             JOB_SECONDS.labels(event_type).observe(time.perf_counter() - started)
         return result
 
-    async def _attempt(self, event_id: uuid.UUID, attempt: int) -> tuple[JobResult, str | None]:
-        event, entry = await self.store.get_with_outbox(event_id)
-        if entry is not None and entry.status in (OutboxStatus.DONE, OutboxStatus.DEAD):
-            return JobResult(JobOutcome.SKIPPED), None
+    async def _attempt(
+        self, event_id: uuid.UUID, attempt: int, event: Event | None
+    ) -> tuple[JobResult, str | None]:
         if event is None:
-            log.error("job for an event that is not stored")
-            return JobResult(JobOutcome.SKIPPED), None
+            event, entry = await self.store.get_with_outbox(event_id)
+            if entry is not None and entry.status in (OutboxStatus.DONE, OutboxStatus.DEAD):
+                return JobResult(JobOutcome.SKIPPED), None
+            if event is None:
+                log.error("job for an event that is not stored")
+                return JobResult(JobOutcome.SKIPPED), None
         extra = {"type": event.type}
         try:
             with log_context(
@@ -107,7 +158,7 @@ class EventJob:
             log.error("handler failed for good; dead-lettered", extra={**extra, "error": reason})
             await self._dead_letter(event, attempt, reason)
             return JobResult(JobOutcome.DEAD, error=reason), event.type
-        await self.store.outbox_mark(event_id, OutboxStatus.DONE, attempts=attempt)
+        await self._done.mark(event_id, attempt)
         return JobResult(JobOutcome.DONE), event.type
 
     async def _dead_letter(self, event: Event, attempt: int, reason: str) -> None:

@@ -5,10 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import Protocol
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms
+from redis.commands.core import AsyncScript
 
+from app.events.model import Event
 from workers.jobs import EventJob, JobOutcome
 
 log = logging.getLogger(__name__)
@@ -31,9 +38,27 @@ def wake_key(queue_name: str) -> str:
     return f"{queue_name}:wake"
 
 
+@dataclass(frozen=True)
+class Handover:
+    """One event for the workers. A fresh event travels with the job, so the worker need not
+    read it back; a recovered one (from the outbox) carries only its id."""
+
+    event_id: uuid.UUID
+    job_id: str
+    event: Event | None = None
+
+    @classmethod
+    def fresh(cls, event: Event) -> Handover:
+        return cls(event.id, str(event.id), event)
+
+
 class JobQueue(Protocol):
     async def enqueue(self, event_id: uuid.UUID, *, job_id: str | None = None) -> None:
         """Hand the event to a worker; `job_id` (default: the event id) de-duplicates."""
+        ...
+
+    async def enqueue_many(self, handovers: Sequence[Handover]) -> int:
+        """Hand several events over at once; returns how many jobs were new."""
         ...
 
     async def ping(self) -> bool: ...
@@ -49,8 +74,36 @@ async def _wake(redis: ArqRedis, queue_name: str) -> None:
         await pipe.execute()
 
 
+# arq's enqueue_job for a batch, in one round trip: for each job not queued, running or
+# finished (no job or result key), the job's data with its expiry and its place in the queue;
+# then one wake-up token for the workers if anything was added.
+# KEYS: queue, wake list, then per job its job key and result key.
+# ARGV: expiry ms, wake tokens kept, then per job its id, score and serialized data.
+_ENQUEUE_MANY = """
+local added = 0
+local jobs = (#KEYS - 2) / 2
+for n = 0, jobs - 1 do
+    local job_key, result_key = KEYS[3 + 2 * n], KEYS[4 + 2 * n]
+    if redis.call('EXISTS', job_key, result_key) == 0 then
+        redis.call('PSETEX', job_key, ARGV[1], ARGV[5 + 3 * n])
+        redis.call('ZADD', KEYS[1], ARGV[4 + 3 * n], ARGV[3 + 3 * n])
+        added = added + 1
+    end
+end
+if added > 0 then
+    redis.call('LPUSH', KEYS[2], 1)
+    redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
+end
+return added
+"""
+
+
 class ArqQueue:
-    """Enqueues `handle_event` jobs on Redis for `kintsugi worker` processes."""
+    """Enqueues `handle_event` jobs on Redis for `kintsugi worker` processes.
+
+    Jobs are written exactly as arq's `enqueue_job` writes them (the worker cannot tell), but a
+    whole batch goes in one atomic script call instead of a WATCH/MULTI transaction per job.
+    """
 
     def __init__(self, redis_url: str, *, queue_name: str) -> None:
         self.redis_settings = RedisSettings.from_dsn(redis_url)
@@ -59,16 +112,33 @@ class ArqQueue:
         self.redis_settings.conn_timeout = 1
         self.queue_name = queue_name
         self._pool: ArqRedis | None = None
+        self._enqueue_script: AsyncScript | None = None
 
     async def _redis(self) -> ArqRedis:
         if self._pool is None:
             self._pool = await create_pool(self.redis_settings, default_queue_name=self.queue_name)
+            self._enqueue_script = self._pool.register_script(_ENQUEUE_MANY)
         return self._pool
 
     async def enqueue(self, event_id: uuid.UUID, *, job_id: str | None = None) -> None:
+        await self.enqueue_many([Handover(event_id, job_id or str(event_id))])
+
+    async def enqueue_many(self, handovers: Sequence[Handover]) -> int:
+        if not handovers:
+            return 0
         redis = await self._redis()
-        await redis.enqueue_job(HANDLE_EVENT, str(event_id), _job_id=job_id or str(event_id))
-        await _wake(redis, self.queue_name)
+        assert self._enqueue_script is not None
+        now = timestamp_ms()
+        keys: list[str] = [self.queue_name, wake_key(self.queue_name)]
+        args: list[Any] = [redis.expires_extra_ms, MAX_WAKE_TOKENS]
+        for handover in handovers:
+            job_args: tuple[Any, ...] = (str(handover.event_id),)
+            if handover.event is not None:
+                job_args += (handover.event.model_dump(mode="json"),)
+            data = serialize_job(HANDLE_EVENT, job_args, {}, None, now)
+            keys += [job_key_prefix + handover.job_id, result_key_prefix + handover.job_id]
+            args += [handover.job_id, now, data]
+        return int(await self._enqueue_script(keys=keys, args=args))
 
     async def enqueue_functions(self, region: str, event_id: uuid.UUID, names: list[str]) -> None:
         """Hand an event's functions to the workers of `region`, once per event and region."""
@@ -109,7 +179,7 @@ class InProcessQueue:
     def __init__(self, job: EventJob, *, concurrency: int = 4) -> None:
         self.job = job
         self.concurrency = concurrency
-        self._queue: asyncio.Queue[tuple[str, uuid.UUID, int]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[str, uuid.UUID, int, Event | None]] = asyncio.Queue()
         self._in_flight: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._retries: set[asyncio.TimerHandle] = set()
@@ -122,11 +192,17 @@ class InProcessQueue:
             ]
 
     async def enqueue(self, event_id: uuid.UUID, *, job_id: str | None = None) -> None:
-        key = job_id or str(event_id)
-        if key in self._in_flight:
-            return  # like arq: a job id that is queued or running is not queued again
-        self._in_flight.add(key)
-        await self._queue.put((key, event_id, 1))
+        await self.enqueue_many([Handover(event_id, job_id or str(event_id))])
+
+    async def enqueue_many(self, handovers: Sequence[Handover]) -> int:
+        added = 0
+        for handover in handovers:
+            if handover.job_id in self._in_flight:
+                continue  # like arq: a job id that is queued or running is not queued again
+            self._in_flight.add(handover.job_id)
+            self._queue.put_nowait((handover.job_id, handover.event_id, 1, handover.event))
+            added += 1
+        return added
 
     async def join(self) -> None:
         """Wait until every job queued so far (and its retries) has finished."""
@@ -154,10 +230,10 @@ class InProcessQueue:
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            key, event_id, attempt = await self._queue.get()
+            key, event_id, attempt, event = await self._queue.get()
             retrying = False
             try:
-                result = await self.job.run(event_id, attempt)
+                result = await self.job.run(event_id, attempt, event)
                 if result.outcome is JobOutcome.RETRY:
                     self._schedule_retry(loop, key, event_id, attempt + 1, result.retry_in)
                     retrying = True
@@ -178,7 +254,7 @@ class InProcessQueue:
     ) -> None:
         def requeue() -> None:
             self._retries.discard(handle)
-            self._queue.put_nowait((key, event_id, attempt))
+            self._queue.put_nowait((key, event_id, attempt, None))
 
         handle = loop.call_later(delay, requeue)
         self._retries.add(handle)

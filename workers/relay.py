@@ -8,8 +8,9 @@ import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from app.events.model import Event
 from app.events.store import EventStore, OutboxEntry, OutboxStatus
-from workers.queue import JobQueue
+from workers.queue import Handover, JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class OutboxRelay:
         self.requeue_after = requeue_after
         self.batch_size = batch_size
         self.hand_over_timeout = hand_over_timeout
+        self._to_enqueue: list[Event] = []
+        self._enqueuing: asyncio.Task[None] | None = None
         self._to_mark: set[uuid.UUID] = set()
         self._marking: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -49,25 +52,36 @@ class OutboxRelay:
         """Something new is pending: relay it now rather than at the next poll."""
         self._wake.set()
 
-    async def hand_over_new(self, event_id: uuid.UUID) -> None:
+    def hand_over_new(self, event: Event) -> None:
         """Enqueue a just-stored event at once, so the handler does not wait for a relay pass.
 
-        Bounded: a queue that is down or slow must not hold up the webhook's answer, so on any
-        failure the event simply stays pending for the relay loop. The outbox is marked in the
-        background; until then a relay pass may enqueue it again, which the job id absorbs.
+        The webhook does not wait for it: its event and outbox entry are committed, which is
+        what its 202 promises. Events stored while one hand-over is under way go together in
+        the next (one queue call for a burst), with the event itself, so the worker need not
+        read it back. Bounded: on a queue that is down or slow the events simply stay pending
+        for the relay loop. The outbox is marked in the background; until then a relay pass
+        may enqueue an event again, which the job id absorbs.
         """
         if not self.queue_available:
             self.nudge()
             return
-        try:
-            async with asyncio.timeout(self.hand_over_timeout):
-                await self.queue.enqueue(event_id, job_id=str(event_id))
-        except Exception:
-            self.nudge()
-            return
-        self._to_mark.add(event_id)
-        if self._marking is None or self._marking.done():
-            self._marking = asyncio.create_task(self._mark_enqueued())
+        self._to_enqueue.append(event)
+        if self._enqueuing is None or self._enqueuing.done():
+            self._enqueuing = asyncio.create_task(self._enqueue_new())
+
+    async def _enqueue_new(self) -> None:
+        while self._to_enqueue:
+            batch, self._to_enqueue = self._to_enqueue, []
+            try:
+                async with asyncio.timeout(self.hand_over_timeout):
+                    await self.queue.enqueue_many([Handover.fresh(event) for event in batch])
+            except Exception as error:
+                log.debug("hand-over failed; left to the relay", extra={"error": repr(error)})
+                self.nudge()
+                continue
+            self._to_mark.update(event.id for event in batch)
+            if self._marking is None or self._marking.done():
+                self._marking = asyncio.create_task(self._mark_enqueued())
 
     async def _mark_enqueued(self) -> None:
         # Marks accumulate while one write is under way and go out together in the next, so a
@@ -88,6 +102,8 @@ class OutboxRelay:
             self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
+        if self._enqueuing is not None:
+            await asyncio.gather(self._enqueuing, return_exceptions=True)
         if self._marking is not None:
             await asyncio.gather(self._marking, return_exceptions=True)
         if self._task is not None:
@@ -103,9 +119,8 @@ class OutboxRelay:
             entries = await self.store.outbox_pending(limit=self.batch_size)
             if not entries:
                 return relayed
-            for entry in entries:
-                await self._hand_over(entry, OutboxStatus.PENDING)
-                relayed += 1
+            await self._hand_over(entries, OutboxStatus.PENDING)
+            relayed += len(entries)
             if len(entries) < self.batch_size:
                 return relayed
 
@@ -115,15 +130,15 @@ class OutboxRelay:
         stale = await self.store.outbox_list(
             OutboxStatus.ENQUEUED, limit=self.batch_size, updated_before=before
         )
-        for entry in stale:
-            await self._hand_over(entry, OutboxStatus.ENQUEUED)
+        if stale:
+            await self._hand_over(stale, OutboxStatus.ENQUEUED)
         return len(stale)
 
-    async def _hand_over(self, entry: OutboxEntry, current: OutboxStatus) -> None:
-        await self.queue.enqueue(entry.event_id, job_id=entry.job_id)
-        # Conditional: a fast worker may have finished the job already.
-        await self.store.outbox_mark(
-            entry.event_id, OutboxStatus.ENQUEUED, only_if=current, error=entry.last_error
+    async def _hand_over(self, entries: list[OutboxEntry], current: OutboxStatus) -> None:
+        await self.queue.enqueue_many([Handover(e.event_id, e.job_id) for e in entries])
+        # Conditional: a fast worker may have finished some of them already.
+        await self.store.outbox_mark_many(
+            [e.event_id for e in entries], OutboxStatus.ENQUEUED, only_if=current
         )
 
     async def _run(self) -> None:

@@ -145,11 +145,20 @@ class InMemoryEventStore:
         return True
 
     async def outbox_mark_many(
-        self, event_ids: Sequence[uuid.UUID], status: OutboxStatus, *, only_if: OutboxStatus
+        self,
+        event_ids: Sequence[uuid.UUID],
+        status: OutboxStatus,
+        *,
+        only_if: OutboxStatus | None = None,
+        attempts: int | None = None,
     ) -> int:
         changed = 0
         for event_id in event_ids:
-            changed += await self.outbox_mark(event_id, status, only_if=only_if)
+            entry = self._outbox.get(event_id)
+            error = None if entry is None or status is OutboxStatus.DONE else entry.last_error
+            changed += await self.outbox_mark(
+                event_id, status, only_if=only_if, attempts=attempts, error=error
+            )
         return changed
 
     async def outbox_revive(self, event_id: uuid.UUID) -> bool:

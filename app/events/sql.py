@@ -298,15 +298,24 @@ class SqlEventStore:
         return bool(changed.rowcount)
 
     async def outbox_mark_many(
-        self, event_ids: Sequence[uuid.UUID], status: OutboxStatus, *, only_if: OutboxStatus
+        self,
+        event_ids: Sequence[uuid.UUID],
+        status: OutboxStatus,
+        *,
+        only_if: OutboxStatus | None = None,
+        attempts: int | None = None,
     ) -> int:
         if not event_ids:
             return 0
-        statement = (
-            update(OUTBOX)
-            .where(OUTBOX.c.event_id.in_(list(event_ids)), OUTBOX.c.status == only_if.value)
-            .values(status=status.value, updated_at=datetime.now(UTC))
-        )
+        values: dict[str, Any] = {"status": status.value, "updated_at": datetime.now(UTC)}
+        if attempts is not None:
+            values["attempts"] = attempts
+        if status is OutboxStatus.DONE:
+            values["last_error"] = None
+        statement = update(OUTBOX).where(OUTBOX.c.event_id.in_(list(event_ids)))
+        if only_if is not None:
+            statement = statement.where(OUTBOX.c.status == only_if.value)
+        statement = statement.values(**values)
         async with self._writing() as conn:
             changed = await conn.execute(statement)
         return int(changed.rowcount)

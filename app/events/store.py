@@ -125,9 +125,15 @@ class EventStore(Protocol):
         ...
 
     async def outbox_mark_many(
-        self, event_ids: Sequence[uuid.UUID], status: OutboxStatus, *, only_if: OutboxStatus
+        self,
+        event_ids: Sequence[uuid.UUID],
+        status: OutboxStatus,
+        *,
+        only_if: OutboxStatus | None = None,
+        attempts: int | None = None,
     ) -> int:
-        """`outbox_mark` for many entries in one write; returns how many changed."""
+        """`outbox_mark` for many entries in one write; returns how many changed. Entries keep
+        their last error, except those marked done."""
         ...
 
     async def outbox_revive(self, event_id: uuid.UUID) -> bool:

@@ -1,0 +1,262 @@
+"""Handing events to the workers: fresh events travel with their job, bursts share calls."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import pytest
+from arq.constants import job_key_prefix, result_key_prefix
+from arq.jobs import Job, JobStatus
+
+from app.events import Event, EventStore, InMemoryEventStore, OutboxStatus
+from workers.arq_worker import handle_event
+from workers.jobs import DoneMarks, EventJob, JobOutcome, Router
+from workers.queue import HANDLE_EVENT, ArqQueue, Handover, wake_key
+from workers.relay import OutboxRelay
+
+
+class CountingStore(InMemoryEventStore):
+    """The in-memory store, counting reads of single events and batched outbox writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+        self.mark_writes: list[list[uuid.UUID]] = []
+
+    async def get_with_outbox(self, event_id: uuid.UUID) -> Any:
+        self.reads += 1
+        return await super().get_with_outbox(event_id)
+
+    async def outbox_mark_many(
+        self, event_ids: Sequence[uuid.UUID], status: OutboxStatus, **options: Any
+    ) -> int:
+        self.mark_writes.append(list(event_ids))
+        await asyncio.sleep(0.01)  # a write takes a while; marks arriving meanwhile wait
+        return await super().outbox_mark_many(event_ids, status, **options)
+
+
+class RecordingQueue:
+    """A queue that records each call, and can be made to hang like an unreachable Redis."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[Handover]] = []
+        self.hang = asyncio.Event()
+        self.hang.set()
+
+    async def enqueue(self, event_id: uuid.UUID, *, job_id: str | None = None) -> None:
+        await self.enqueue_many([Handover(event_id, job_id or str(event_id))])
+
+    async def enqueue_many(self, handovers: Sequence[Handover]) -> int:
+        self.calls.append(list(handovers))
+        await self.hang.wait()
+        await asyncio.sleep(0.01)
+        return len(handovers)
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        return None
+
+
+async def stored(store: EventStore, count: int) -> list[Event]:
+    events = []
+    for n in range(count):
+        (event,) = await store.append(f"s-{n}", Event(type="t", source="tests"), outbox=True)
+        events.append(event)
+    return events
+
+
+async def test_a_fresh_event_runs_without_being_read_back() -> None:
+    store = CountingStore()
+    seen: list[Event] = []
+    router = Router()
+
+    async def handler(event: Event) -> None:
+        seen.append(event)
+
+    router.on("t", handler)
+    (event,) = await stored(store, 1)
+
+    result = await EventJob(store, router).run(event.id, 1, event)
+
+    entry = await store.outbox_get(event.id)
+    assert result.outcome is JobOutcome.DONE
+    assert seen == [event] and store.reads == 0
+    assert entry is not None and (entry.status, entry.attempts) == (OutboxStatus.DONE, 1)
+
+
+async def test_a_retry_reads_the_event_back_and_skips_it_when_done() -> None:
+    store = CountingStore()
+    router = Router()
+    calls = 0
+
+    async def handler(event: Event) -> None:
+        nonlocal calls
+        calls += 1
+
+    router.on("t", handler)
+    (event,) = await stored(store, 1)
+    job = EventJob(store, router)
+    await job.run(event.id, 1, event)
+
+    again = await job.run(event.id, 2, event)
+
+    assert again.outcome is JobOutcome.SKIPPED
+    assert (calls, store.reads) == (1, 1)
+
+
+async def test_jobs_finishing_together_share_their_done_writes() -> None:
+    store = CountingStore()
+    events = await stored(store, 20)
+    marks = DoneMarks(store)
+
+    first = asyncio.create_task(marks.mark(events[0].id, 1))
+    await asyncio.sleep(0.001)  # its write is under way
+    await asyncio.gather(first, *(marks.mark(event.id, 1) for event in events[1:]))
+
+    entries = [await store.outbox_get(event.id) for event in events]
+    assert all(e is not None and e.status is OutboxStatus.DONE for e in entries)
+    # the first mark goes out alone; the other 19 arrive while it is written, and go together
+    assert [len(ids) for ids in store.mark_writes] == [1, 19]
+
+
+async def test_a_failed_done_write_fails_every_job_waiting_on_it() -> None:
+    class BrokenStore(CountingStore):
+        async def outbox_mark_many(
+            self, event_ids: Sequence[uuid.UUID], status: OutboxStatus, **options: Any
+        ) -> int:
+            raise ConnectionError("database went away")
+
+    store = BrokenStore()
+    events = await stored(store, 3)
+    marks = DoneMarks(store)
+
+    outcomes = await asyncio.gather(*(marks.mark(e.id, 1) for e in events), return_exceptions=True)
+
+    assert all(isinstance(outcome, ConnectionError) for outcome in outcomes)
+
+
+async def test_the_webhook_does_not_wait_for_the_queue_and_a_burst_shares_one_call() -> None:
+    store = InMemoryEventStore()
+    queue = RecordingQueue()
+    queue.hang.clear()  # the first hand-over hangs until released
+    relay = OutboxRelay(store, queue, hand_over_timeout=5.0)
+    events = await stored(store, 5)
+
+    relay.hand_over_new(events[0])  # returns at once, though the queue hangs
+    await asyncio.sleep(0.01)
+    for event in events[1:]:
+        relay.hand_over_new(event)
+    queue.hang.set()
+    await relay.stop()
+
+    assert [[h.event_id for h in call] for call in queue.calls] == [
+        [events[0].id],
+        [e.id for e in events[1:]],
+    ]
+    assert all(h.event is not None for call in queue.calls for h in call)
+    entries = [await store.outbox_get(e.id) for e in events]
+    assert all(e is not None and e.status is OutboxStatus.ENQUEUED for e in entries)
+
+
+async def test_a_hand_over_that_times_out_leaves_the_events_pending_for_the_relay() -> None:
+    store = InMemoryEventStore()
+    queue = RecordingQueue()
+    queue.hang.clear()
+    relay = OutboxRelay(store, queue, hand_over_timeout=0.05)
+    (event,) = await stored(store, 1)
+
+    relay.hand_over_new(event)
+    await asyncio.sleep(0.2)
+    entry = await store.outbox_get(event.id)
+    assert entry is not None and entry.status is OutboxStatus.PENDING
+
+    queue.hang.set()
+    assert await relay.relay_pending() == 1
+    entry = await store.outbox_get(event.id)
+    assert entry is not None and entry.status is OutboxStatus.ENQUEUED
+    await relay.stop()
+
+
+@pytest.fixture
+async def arq_queue(redis_url: str) -> AsyncIterator[ArqQueue]:
+    queue = ArqQueue(redis_url, queue_name=f"kintsugi:test:{uuid.uuid4().hex[:8]}")
+    yield queue
+    redis = await queue._redis()
+    await redis.delete(queue.queue_name, wake_key(queue.queue_name))
+    await queue.close()
+
+
+@pytest.mark.redis
+async def test_arq_jobs_are_written_as_arq_writes_them(arq_queue: ArqQueue) -> None:
+    fresh = Event(type="t", source="tests", payload={"n": 1}, position=7)
+    recovered = uuid.uuid4()
+
+    added = await arq_queue.enqueue_many(
+        [Handover.fresh(fresh), Handover(recovered, f"{recovered}:2")]
+    )
+
+    redis = await arq_queue._redis()
+    assert added == 2
+    assert await redis.zcard(arq_queue.queue_name) == 2
+    assert await redis.llen(wake_key(arq_queue.queue_name)) == 1
+    fresh_job = await Job(str(fresh.id), redis, _queue_name=arq_queue.queue_name).info()
+    recovered_job = await Job(f"{recovered}:2", redis, _queue_name=arq_queue.queue_name).info()
+    assert fresh_job is not None and recovered_job is not None
+    assert fresh_job.function == recovered_job.function == HANDLE_EVENT
+    assert fresh_job.args == (str(fresh.id), fresh.model_dump(mode="json"))
+    assert recovered_job.args == (str(recovered),)
+    status = await Job(str(fresh.id), redis, _queue_name=arq_queue.queue_name).status()
+    assert status is JobStatus.queued
+    assert 0 < await redis.pttl(job_key_prefix + str(fresh.id)) <= redis.expires_extra_ms
+
+
+@pytest.mark.redis
+async def test_a_queued_or_finished_job_is_not_enqueued_again(arq_queue: ArqQueue) -> None:
+    queued, finished = uuid.uuid4(), uuid.uuid4()
+    redis = await arq_queue._redis()
+    await arq_queue.enqueue(queued)
+    await redis.set(result_key_prefix + str(finished), pickle.dumps({"r": "done"}), ex=60)
+    await redis.delete(wake_key(arq_queue.queue_name))
+
+    added = await arq_queue.enqueue_many(
+        [Handover(queued, str(queued)), Handover(finished, str(finished))]
+    )
+
+    assert added == 0
+    assert await redis.zcard(arq_queue.queue_name) == 1
+    assert await redis.llen(wake_key(arq_queue.queue_name)) == 0  # nothing new, no wake-up
+
+
+@pytest.mark.redis
+async def test_many_jobs_in_one_call_keep_the_wake_up_list_short(arq_queue: ArqQueue) -> None:
+    events = [Event(type="t", source="tests") for _ in range(300)]
+
+    assert await arq_queue.enqueue_many([Handover.fresh(e) for e in events]) == 300
+
+    redis = await arq_queue._redis()
+    assert await redis.zcard(arq_queue.queue_name) == 300
+    assert await redis.llen(wake_key(arq_queue.queue_name)) == 1
+
+
+async def test_an_unreadable_carried_event_is_read_from_the_store() -> None:
+    store = CountingStore()
+    seen: list[uuid.UUID] = []
+    router = Router()
+
+    async def handler(event: Event) -> None:
+        seen.append(event.id)
+
+    router.on("t", handler)
+    (event,) = await stored(store, 1)
+    ctx = {"event_job": EventJob(store, router), "job_try": 1}
+
+    outcome = await handle_event(ctx, str(event.id), {"written": "by another version"})
+
+    assert outcome == JobOutcome.DONE.value
+    assert seen == [event.id] and store.reads == 1
