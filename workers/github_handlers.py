@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from app.commands.evolve_replay import RepositoryReplay
 from app.commands.handler import CommandHandler
 from app.data.cache import shared_cache
 from app.data.ports import Cache
@@ -94,8 +95,20 @@ def register_github_handlers(
         scratch_root=None,
         llm_for_case=_llm_for_case(settings, cache),
     )
+    replays = RepositoryReplay(
+        github,
+        store,
+        runner=runner,
+        max_cases=settings.evolution_recorded_cases,
+        case_budget=Budget(seconds=min(budget.seconds, 90.0), parallel=1, run_timeout=60.0),
+    )
     commands = CommandHandler(
-        github, store, fixes, cache=cache, llm_configured=bool(settings.llm_model)
+        github,
+        store,
+        fixes,
+        cache=cache,
+        llm_configured=bool(settings.llm_model),
+        replays=replays,
     )
     router.on(EventType.GITHUB_ISSUE_COMMENT_CREATED, commands)
     configs = RepoConfigs(github, cache)

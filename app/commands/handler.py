@@ -12,6 +12,7 @@ from githubkit import GitHub
 
 from app.commands import replies
 from app.commands.describe import NO_DESCRIPTION, DescribedBug, bug_description
+from app.commands.evolve_replay import RepositoryReplay
 from app.commands.parse import (
     Command,
     CommandRequest,
@@ -53,6 +54,7 @@ class CommandHandler:
         llm_configured: bool = False,
         runtime_factory: Callable[[], ServerlessRuntime] = ServerlessRuntime,
         improvements: ImprovementPullRequests | None = None,
+        replays: RepositoryReplay | None = None,
     ) -> None:
         self.github = github
         self.store = store
@@ -64,6 +66,10 @@ class CommandHandler:
             runner=fixes.runner,
             secrets=fixes.secrets,
             scratch_root=fixes.scratch_root,
+        )
+        # `/evolve` also replays the repository's recorded cases, in the same sandbox.
+        self.replays = replays or RepositoryReplay(
+            github, store, runner=fixes.runner, scratch_root=fixes.scratch_root
         )
         self.cache = cache or InProcessCache()
         self.llm_configured = llm_configured
@@ -197,9 +203,9 @@ class CommandHandler:
         event: Event,
         note: str,
     ) -> tuple[str, str, str | None]:
-        """Improvement pull requests for this repository. Strategy evolution replays the corpus
-        for minutes, too long for a webhook job: it runs on its schedule, and the reply only
-        says where it stands."""
+        """Improvement pull requests for this repository, then a replay of its recorded cases
+        by the active strategy variant and a challenger. The corpus replay takes too long for
+        a webhook job: it runs on its schedule."""
         target = ImprovementTarget(
             installation_id=request.installation_id,
             repository=request.repository,
@@ -208,8 +214,11 @@ class CommandHandler:
             trigger_url=request.issue_url,
         )
         outcome = await self.improvements.improve(api, target, config.config, event)
+        replayed = await self.replays.replay(
+            request.installation_id, request.repository, request.clone_url
+        )
         strategies = await strategy_summary(self.store)
-        reply = f"{outcome.message}\n\n{strategies}{note}"
+        reply = f"{outcome.message}\n\n{replayed}\n\n{strategies}{note}"
         first = outcome.pull_urls[0] if outcome.pull_urls else None
         return reply, "pull_request" if first else "no_improvement", first
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.events.model import Event, EventType
+from app.evolution.corpus import ReferenceFix
 from app.evolution.history import VariantHistory
-from app.evolution.replay import ReferenceFix
 from app.evolution.stats import BetaPosterior
 
 LOCAL = "local"

@@ -1,4 +1,5 @@
-"""Replay cases: the built-in bug corpus (`bench/corpus/*/*/case.json`) and samples of it."""
+"""Replay cases: the built-in bug corpus (`bench/corpus/*/*/case.json`), samples of it, and the
+shape recorded live cases take for replay."""
 
 from __future__ import annotations
 
@@ -13,6 +14,14 @@ from app.healing.suite import DEFAULT_TEST_COMMAND
 
 
 @dataclass(frozen=True)
+class ReferenceFix:
+    """A fix maintainers merged for a failure (by fingerprint): where it edited, and its diff."""
+
+    location: str | None
+    diff: str
+
+
+@dataclass(frozen=True)
 class ReplayCase:
     """One recorded input to heal: a repository snapshot and what showed the failure."""
 
@@ -24,9 +33,13 @@ class ReplayCase:
     sentry_event: str | None = None
     trigger: str | None = None  # a script that must stop crashing once fixed
     bug: tuple[str, int] | None = None  # the line a reference fix edits, when known
+    recorded: Incident | None = None  # a live case's incident, rebuilt from the event log
+    reference: ReferenceFix | None = None  # the fix merged for this very case, when one was
 
     def incident(self) -> Incident | None:
         """The crash to heal; None means: heal whatever the failing tests show."""
+        if self.recorded is not None:
+            return self.recorded
         if self.traceback is not None:
             return incident_from_traceback(self.traceback)
         if self.sentry_event is not None:

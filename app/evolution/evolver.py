@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from app.events.memory import InMemoryEventStore
+from app.events.model import Event
 from app.events.store import EventStore
-from app.evolution.analysis import analyse, merged_references
+from app.evolution.analysis import OutcomeReport, analyse, merged_references
 from app.evolution.corpus import ReplayCase, default_corpus_path, load_corpus, sample_cases
 from app.evolution.decision import ALPHA, PromotionDecision, decide
 from app.evolution.generation import challengers
@@ -25,6 +27,7 @@ from app.evolution.history import (
     record_rollback,
 )
 from app.evolution.prompts import propose_prompt_edit
+from app.evolution.recorded import RecordedReplay, RecordedSource
 from app.evolution.replay import CaseOutcome, Replayer, ReplayRun
 from app.evolution.rollback import check_rollback
 from app.evolution.variant import StrategyVariant
@@ -87,6 +90,7 @@ class SelfEvolvingAI:
         alpha: float = ALPHA,
         dry_run: bool = False,
         on_progress: OnProgress | None = None,
+        recorded: RecordedSource | None = None,
     ) -> None:
         self.llm_provider = llm_provider
         self.store: EventStore = store if store is not None else InMemoryEventStore()
@@ -101,6 +105,8 @@ class SelfEvolvingAI:
         self.alpha = alpha
         self.dry_run = dry_run
         self.on_progress = on_progress
+        # Live cases replayed alongside the corpus sample (newest first, bounded by the source).
+        self.recorded = recorded
         self._stage = Stage.IDLE
         self._improvements = 0
         self._rollbacks = 0
@@ -179,11 +185,34 @@ class SelfEvolvingAI:
             if prompt_challenger is not None:
                 candidates.append(prompt_challenger)
 
-        cases = self.cases()
-        result["cases"] = [case.name for case in cases]
-        if not cases or not candidates:
-            result["status"] = "no_cases" if not cases else "no_challengers"
-            return result
+        async with self._recorded(events) as recorded:
+            cases = [*self.cases(), *recorded.cases]
+            result["cases"] = [case.name for case in cases]
+            if self.recorded is not None:
+                result["recorded"] = recorded.summary()
+            if not cases or not candidates:
+                result["status"] = "no_cases" if not cases else "no_challengers"
+                return result
+            return await self._test(result, report, incumbent, candidates, cases, started)
+
+    @asynccontextmanager
+    async def _recorded(self, events: Sequence[Event]) -> AsyncIterator[RecordedReplay]:
+        if self.recorded is None:
+            yield RecordedReplay()
+            return
+        self._set(Stage.TESTING, "checking out recorded cases")
+        async with self.recorded.open(events) as prepared:
+            yield prepared
+
+    async def _test(
+        self,
+        result: dict[str, Any],
+        report: OutcomeReport,
+        incumbent: StrategyVariant,
+        candidates: Sequence[StrategyVariant],
+        cases: Sequence[ReplayCase],
+        started: float,
+    ) -> dict[str, Any]:
         total = len(cases) * (1 + len(candidates))
         done = 0
 
@@ -205,11 +234,13 @@ class SelfEvolvingAI:
         self._set(Stage.TESTING, f"replaying {incumbent.id} on {len(cases)} cases", 0, total)
         incumbent_run = await replayer.run(incumbent, cases)
         result["incumbent_replay"] = incumbent_run.summary()
+        result["outcomes"] = {incumbent.id: incumbent_run.rows()}
         tested: list[tuple[ReplayRun, PromotionDecision]] = []
         for challenger in candidates:
             run = await replayer.run(challenger, cases)
             decision = decide(incumbent_run, run, alpha=self.alpha)
             tested.append((run, decision))
+            result["outcomes"][challenger.id] = run.rows()
             result["challengers"].append(
                 {
                     **run.summary(),
@@ -226,7 +257,9 @@ class SelfEvolvingAI:
                 incumbent,
                 {
                     "cases_replayed": result["cases"],
+                    **({"recorded": result["recorded"]} if "recorded" in result else {}),
                     "incumbent_replay": result["incumbent_replay"],
+                    "outcomes": result["outcomes"],
                     "challengers": [
                         {
                             **{k: c[k] for k in ("variant", "note", "fixed", "cases", "promote")},

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from app.evolution.corpus import ReplayCase
+from app.evolution.corpus import ReferenceFix, ReplayCase
 from app.evolution.variant import StrategyVariant
 from app.evolution.wiring import healer_for
 from app.healing.engine import heal_repository
@@ -23,14 +23,6 @@ from app.healing.pipeline import Budget
 from app.healing.runner import CommandRunner, SandboxCommandRunner
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ReferenceFix:
-    """A fix maintainers merged for a failure (by fingerprint): where it edited, and its diff."""
-
-    location: str | None
-    diff: str
 
 
 @dataclass(frozen=True)
@@ -78,6 +70,22 @@ class ReplayRun:
     def agreement(self) -> float | None:
         known = [o.agrees for o in self.outcomes.values() if o.agrees is not None]
         return sum(known) / len(known) if known else None
+
+    def rows(self) -> dict[str, dict[str, Any]]:
+        """Each case's outcome, for reports: fixed, agreement, time, candidates, cost."""
+        return {
+            name: {
+                "fixed": o.fixed,
+                "agrees": o.agrees,
+                "seconds": round(o.seconds, 2),
+                "candidates": o.candidates,
+                "strategy": o.strategy,
+                "location": o.location,
+                "cost_usd": round(o.cost_usd, 6),
+                **({"error": o.error} if o.error else {}),
+            }
+            for name, o in sorted(self.outcomes.items())
+        }
 
     def summary(self) -> dict[str, Any]:
         median = self.median_seconds_to_fix
@@ -190,7 +198,7 @@ class Replayer:
         )
 
     def _agrees(self, case: ReplayCase, fix: Fix) -> bool | None:
-        merged = self.references.get(fix.fingerprint)
+        merged = case.reference or self.references.get(fix.fingerprint)
         if merged is not None:
             return fix.diff == merged.diff or (
                 merged.location is not None and fix.location == merged.location

@@ -88,6 +88,24 @@ class Checkout:
         log.info("repository cloned", extra={"clone_url": clone_url, "path": str(into)})
         return cls(repo, clone_url, token)
 
+    async def check_out(self, sha: str) -> None:
+        """Detach HEAD at `sha`, fetching that commit first when the shallow clone lacks it."""
+
+        def run() -> None:
+            try:
+                self.repo.git.checkout("--detach", sha)
+                return
+            except GitCommandError:
+                pass
+            with self.repo.git.custom_environment(**_environment(self._token)):
+                self.repo.git.fetch("--depth=1", self.clone_url, sha)
+            self.repo.git.checkout("--detach", sha)
+
+        try:
+            await asyncio.to_thread(run)
+        except GitCommandError as error:
+            raise _scrubbed(error, self._token, f"check out {sha[:12]}") from None
+
     async def commit_on_branch(self, branch: str, files: Mapping[str, str], message: str) -> str:
         """Write `files` on a fresh `branch` from HEAD and commit them; returns the commit sha."""
         if not branch.startswith(FIX_BRANCH_PREFIX):

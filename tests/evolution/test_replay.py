@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.evolution import ReplayCase, Replayer, default_variant
-from app.evolution.replay import ReferenceFix
+from app.evolution.corpus import ReferenceFix
 from app.healing.pipeline import Budget
 
 pytestmark = pytest.mark.sandbox
