@@ -15,6 +15,7 @@ from app.healing.candidates import (
     TemplateStrategy,
 )
 from app.healing.engine import build_healer, default_strategies
+from app.healing.llm_context import FixExamples
 from app.healing.pipeline import Budget, Healer, Publish
 from app.healing.runner import CommandRunner
 from app.healing.search import Mutant, build_site, single_edits
@@ -92,8 +93,13 @@ class BudgetedStrategy:
             yield candidate
 
 
-def strategies_for(variant: StrategyVariant, llm_provider: Any | None = None) -> list[Strategy]:
-    """The variant's strategies in its order, each within its own budget."""
+def strategies_for(
+    variant: StrategyVariant,
+    llm_provider: Any | None = None,
+    fix_memory: FixExamples | None = None,
+) -> list[Strategy]:
+    """The variant's strategies in its order, each within its own budget; the LLM's is shown
+    merged fixes of similar incidents from `fix_memory`, when given."""
     by_name = {template.name: template for template in catalogue()}
     built: dict[str, Strategy] = {
         "template": TemplateStrategy(
@@ -107,7 +113,7 @@ def strategies_for(variant: StrategyVariant, llm_provider: Any | None = None) ->
         ),
     }
     last_resorts: list[Strategy] = []
-    for strategy in default_strategies(llm_provider):
+    for strategy in default_strategies(llm_provider, fix_memory):
         if strategy.name == "llm":
             # An LLM strategy that takes prompt guidance gets the variant's.
             if hasattr(strategy, "guidance"):
@@ -134,13 +140,16 @@ def healer_for(
     publish: Publish | None = None,
     budget: Budget | None = None,
     test_command: str = DEFAULT_TEST_COMMAND,
+    fix_memory: FixExamples | None = None,
 ) -> Healer:
-    """A `Healer` wired as `build_healer` does, with the variant's strategies."""
+    """A `Healer` wired as `build_healer` does, with the variant's strategies (and, with
+    `fix_memory`, candidates ranked by precedent)."""
     return build_healer(
         runner=runner,
         llm_provider=llm_provider,
         publish=publish,
         budget=budget,
         test_command=test_command,
-        strategies=strategies_for(variant, llm_provider),
+        strategies=strategies_for(variant, llm_provider, fix_memory),
+        fix_memory=fix_memory,
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.healing.candidates import SearchStrategy, Strategy, TemplateStrategy
 from app.healing.incidents.model import Incident
+from app.healing.llm_context import FixExamples
 from app.healing.pipeline import Budget, Healer, HealingResult, Publish
 from app.healing.revert import RevertStrategy
 from app.healing.runner import CommandRunner, SandboxCommandRunner
@@ -17,27 +18,30 @@ from app.healing.spectrum import SpectrumLocaliser
 from app.healing.suite import DEFAULT_TEST_COMMAND, SuiteReport, incident_from_suite, run_suite
 
 
-def default_strategies(llm_provider: Any | None = None) -> list[Strategy]:
-    """Templates, then test-guided search, then the LLM when one is configured; reverting
-    the release's suspect commit comes last, so any validated targeted fix wins over it."""
+def default_strategies(
+    llm_provider: Any | None = None, fix_memory: FixExamples | None = None
+) -> list[Strategy]:
+    """Templates, then test-guided search, then the LLM when one is configured (shown the
+    merged fixes of similar incidents when there is a fix memory); reverting the release's
+    suspect commit comes last, so any validated targeted fix wins over it."""
     from app.healing.search import mutants
 
     strategies: list[Strategy] = [TemplateStrategy(), SearchStrategy(mutants)]
-    llm = _llm_strategy(llm_provider)
+    llm = _llm_strategy(llm_provider, fix_memory)
     if llm is not None:
         strategies.append(llm)
     strategies.append(RevertStrategy())
     return strategies
 
 
-def _llm_strategy(llm_provider: Any | None) -> Strategy | None:
+def _llm_strategy(llm_provider: Any | None, fix_memory: FixExamples | None) -> Strategy | None:
     if llm_provider is None or not getattr(llm_provider, "configured", False):
         return None
     try:
         from app.healing.llm_strategy import LLMStrategy
     except ImportError:
         return None
-    strategy: Strategy = LLMStrategy(llm_provider)
+    strategy: Strategy = LLMStrategy(llm_provider, fix_memory=fix_memory)
     return strategy
 
 
@@ -49,16 +53,19 @@ def build_healer(
     budget: Budget | None = None,
     test_command: str = DEFAULT_TEST_COMMAND,
     strategies: Sequence[Strategy] | None = None,
+    fix_memory: FixExamples | None = None,
 ) -> Healer:
-    """`strategies` replaces the default ones (a strategy variant's order and budgets)."""
+    """`strategies` replaces the default ones (a strategy variant's order and budgets);
+    `fix_memory` ranks candidates by precedent and gives the default LLM strategy examples."""
     runner = runner or SandboxCommandRunner()
     budget = budget or Budget()
     return Healer(
         runner,
-        default_strategies(llm_provider) if strategies is None else strategies,
+        default_strategies(llm_provider, fix_memory) if strategies is None else strategies,
         publish=publish,
         budget=budget,
         extra_locations=SpectrumLocaliser(runner, test_command, timeout=budget.run_timeout),
+        fix_memory=fix_memory,
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from app.healing.incidents.model import Incident
 from app.healing.incidents.redaction import redact_vars
-from app.healing.llm_edits import describe_incident, localised_code
+from app.healing.llm_edits import describe_incident, localised_code, redact
 from app.healing.localise import Location, RepositoryFiles, is_test_file
 
 log = logging.getLogger(__name__)
@@ -140,10 +140,14 @@ async def merged_examples(memory: FixExamples, incident: Incident, files: Reposi
 
 
 def memory_text(incident: Incident, files: RepositoryFiles) -> str:
-    """The incident as the fix memory embeds it: `Type: message`, then `dir/file.py:function`."""
+    """The incident as the fix memory embeds it: `Type: message`, then `dir/file.py:function`,
+    then the line that raised (as `app.data.fix_memory.describe_incident` writes a past one)."""
     exception = incident.exception
     lines = [f"{exception.type}: {exception.value}"]
     for frame in exception.frames:
         path = files.resolve(frame.filename) or frame.filename.replace("\\", "/")
         lines.append("/".join(path.split("/")[-2:]) + f":{frame.function}")
+    crash = exception.crash_frame
+    if crash is not None and crash.context_line and crash.context_line.strip():
+        lines.append(redact(crash.context_line.strip()))
     return "\n".join(lines)

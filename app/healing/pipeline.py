@@ -18,6 +18,7 @@ from app.healing.candidates import Candidate, RepairContext, Strategy, rejection
 from app.healing.fingerprint import fingerprint
 from app.healing.fix import Evidence, Fix, confidence, new_fix_id, unified_diff
 from app.healing.incidents.model import Incident
+from app.healing.llm_context import FixExamples
 from app.healing.llm_edits.redaction import redact
 from app.healing.localise import (
     Location,
@@ -26,6 +27,7 @@ from app.healing.localise import (
     suspicious_locations,
 )
 from app.healing.names import repository_names
+from app.healing.ranking import RANK_WINDOW, PrecedentRanking
 from app.healing.reproduce import build_reproduction
 from app.healing.runner import CommandRunner
 from app.healing.suite import DEFAULT_TEST_COMMAND, SuiteReport
@@ -64,7 +66,11 @@ class HealingResult:
 
 
 class Healer:
-    """Runs healing cases. Every step is appended as an event carrying the case id."""
+    """Runs healing cases. Every step is appended as an event carrying the case id.
+
+    With `fix_memory`, each strategy's candidates are tried in the order `PrecedentRanking`
+    gives them: fixes like ones maintainers merged for similar incidents first, fixes like
+    ones they rejected last."""
 
     def __init__(
         self,
@@ -74,12 +80,14 @@ class Healer:
         publish: Publish | None = None,
         budget: Budget | None = None,
         extra_locations: ExtraLocations | None = None,
+        fix_memory: FixExamples | None = None,
     ) -> None:
         self.runner = runner
         self.strategies = list(strategies)
         self.publish = publish
         self.budget = budget or Budget()
         self.extra_locations = extra_locations
+        self.fix_memory = fix_memory
 
     async def heal(
         self,
@@ -152,6 +160,11 @@ class Healer:
         context = RepairContext(
             files, incident, tuple(locations), repository_names(files), deadline=deadline
         )
+        ranking = (
+            await PrecedentRanking.recall(self.fix_memory, incident, files)
+            if self.fix_memory is not None
+            else PrecedentRanking()
+        )
         log.info(
             "healing case opened",
             extra={
@@ -159,12 +172,13 @@ class Healer:
                 "fingerprint": case_fingerprint,
                 "reproduced": reproduced,
                 "locations": len(locations),
+                "precedents": len(ranking.precedents),
             },
         )
 
         result = HealingResult(case_id, case_fingerprint, None, reproduced, 0, 0.0)
         verdict = await self._search(
-            context, validator, targets, baseline, deadline, result, stream
+            context, validator, targets, baseline, deadline, result, stream, ranking
         )
         result.seconds = time.monotonic() - started
         if verdict is None:
@@ -207,6 +221,7 @@ class Healer:
         deadline: float,
         result: HealingResult,
         stream: str,
+        ranking: PrecedentRanking,
     ) -> Verdict | None:
         seen: set[str] = set()
         # A last-resort strategy (a revert) proposes before the others so that, when it has
@@ -226,6 +241,10 @@ class Healer:
                 continue
             cap = getattr(strategy, "parallel", self.budget.parallel)
             parallel = max(1, min(self.budget.parallel, cap))
+            # Ranking pulls a window of proposals before trying them; a strategy that paces its
+            # own proposals (each waits for the verdict on the last) is tried as it proposes.
+            paced = hasattr(strategy, "parallel")
+            window = parallel if paced or not ranking.active else max(parallel, RANK_WINDOW)
             batch: list[Candidate] = []
             proposals = _replay(held[id(strategy)]) if last_resort else strategy.propose(context)
             async for candidate in proposals:
@@ -241,15 +260,60 @@ class Healer:
                     await self._reject(stream, result.case_id, candidate, reason)
                     continue
                 batch.append(candidate)
-                if len(batch) >= parallel:
-                    found = await self._validate_batch(
-                        batch, validator, targets, baseline, stop_at, result, stream
+                if len(batch) >= window:
+                    found = await self._validate_window(
+                        ranking.order(batch, context.files),
+                        parallel,
+                        limit,
+                        validator,
+                        targets,
+                        baseline,
+                        stop_at,
+                        result,
+                        stream,
                     )
                     if found is not None:
                         return found
                     batch = []
+            found = await self._validate_window(
+                ranking.order(batch, context.files),
+                parallel,
+                limit,
+                validator,
+                targets,
+                baseline,
+                stop_at,
+                result,
+                stream,
+            )
+            if found is not None:
+                return found
+        return None
+
+    async def _validate_window(
+        self,
+        window: list[Candidate],
+        parallel: int,
+        limit: int,
+        validator: Validator,
+        targets: frozenset[str],
+        baseline: SuiteReport,
+        deadline: float,
+        result: HealingResult,
+        stream: str,
+    ) -> Verdict | None:
+        """Validates a window of candidates in order, `parallel` at a time, until one passes."""
+        for start in range(0, len(window), parallel):
+            if start and (time.monotonic() >= deadline or result.candidates_tried >= limit):
+                return None
             found = await self._validate_batch(
-                batch, validator, targets, baseline, stop_at, result, stream
+                window[start : start + parallel],
+                validator,
+                targets,
+                baseline,
+                deadline,
+                result,
+                stream,
             )
             if found is not None:
                 return found
