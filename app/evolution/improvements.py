@@ -1,4 +1,5 @@
-"""Improvement proposals for a repository: codemods applied, kept only if its suite stays green."""
+"""Improvement proposals for a repository: codemods applied, kept only if its suite stays green;
+speedups also only if the repository's benchmark shows the gain."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import libcst as cst
 
+from app.evolution.benchmark import REPETITIONS, BenchmarkFailed, BenchmarkFigures, measure
 from app.evolution.codemods import Codemod, catalogue
+from app.evolution.speedups import SPEEDUP
 from app.healing.fix import unified_diff
 from app.healing.localise import is_test_file
 from app.healing.runner import CommandRunner, SandboxCommandRunner
@@ -33,6 +36,7 @@ class Improvement:
     changes: dict[str, str]
     tests_before: dict[str, int]
     tests_after: dict[str, int]
+    benchmark: BenchmarkFigures | None = None  # a speedup's measured gain
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -63,6 +67,10 @@ def rewrite(root: Path, codemod: Codemod) -> dict[str, str]:
     return changes
 
 
+def is_speedup(codemod: Codemod) -> bool:
+    return getattr(codemod, "kind", None) == SPEEDUP
+
+
 def _green(report: SuiteReport) -> bool:
     return report.readable and report.total > 0 and not report.failed
 
@@ -86,11 +94,18 @@ async def propose_improvements(
     codemods: Sequence[Codemod] | None = None,
     max_proposals: int = 3,
     timeout_seconds: float = 300.0,
+    benchmark_command: str | None = None,
+    benchmark_repetitions: int = REPETITIONS,
+    declined: list[str] | None = None,
 ) -> list[Improvement]:
     """Codemods whose rewrite keeps the repository's suite green, each with its diff.
 
     Nothing is proposed for a repository whose suite is not green to begin with: there would
-    be no evidence that a change is harmless. Each proposal's suite runs in the sandbox."""
+    be no evidence that a change is harmless. Each proposal's suite runs in the sandbox. A
+    speedup is proposed only when `benchmark_command` runs measurably faster after it (see
+    `app.evolution.benchmark`); never without figures. Why a rewrite was not proposed is
+    appended to `declined`, when given."""
+    declined = declined if declined is not None else []
     runner = runner or SandboxCommandRunner()
     baseline = await _suite(runner, repo_path, {}, test_command, timeout_seconds)
     if not _green(baseline):
@@ -103,10 +118,39 @@ async def propose_improvements(
         changes = rewrite(repo_path, codemod)
         if not changes:
             continue
+        if is_speedup(codemod) and not benchmark_command:
+            declined.append(
+                f"`{codemod.name}` would change {len(changes)} file(s), but a speedup needs "
+                "measured figures: declare `benchmark_command` in `.github/kintsugi.yml`"
+            )
+            continue
         after = await _suite(runner, repo_path, changes, test_command, timeout_seconds)
         if not _green(after) or not baseline.passed <= after.passed:
             log.info("codemod rejected by the suite", extra={"codemod": codemod.name})
+            declined.append(f"`{codemod.name}` made a test fail in the sandbox")
             continue
+        figures: BenchmarkFigures | None = None
+        if is_speedup(codemod):
+            assert benchmark_command is not None
+            try:
+                figures = await measure(
+                    runner,
+                    repo_path,
+                    changes,
+                    benchmark_command,
+                    repetitions=benchmark_repetitions,
+                    timeout_seconds=timeout_seconds,
+                )
+            except BenchmarkFailed as error:
+                declined.append(f"`{codemod.name}`: the benchmark did not run clean ({error})")
+                continue
+            log.info(
+                "speedup measured",
+                extra={"codemod": codemod.name, "benchmark": figures.to_dict()},
+            )
+            if not figures.faster:
+                declined.append(f"`{codemod.name}` is not measurably faster: {figures.verdict()}")
+                continue
         originals = {path: (repo_path / path).read_text(encoding="utf-8") for path in changes}
         proposals.append(
             Improvement(
@@ -116,11 +160,13 @@ async def propose_improvements(
                     f"{codemod.title} in {len(changes)} file(s); the test suite passes before "
                     f"({baseline.counts().get('passed', 0)} tests) and after "
                     f"({after.counts().get('passed', 0)} tests)."
+                    + (f" Benchmark: {figures.verdict()}." if figures is not None else "")
                 ),
                 diff=unified_diff(originals, changes),
                 changes=changes,
                 tests_before=baseline.counts(),
                 tests_after=after.counts(),
+                benchmark=figures,
             )
         )
     return proposals

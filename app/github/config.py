@@ -50,6 +50,8 @@ class RepoConfig(BaseModel):
     prs_per_hour: int = Field(default=3, ge=0, le=100)
     # Improvement pull requests (`/evolve`) open at once; a separate, smaller allowance.
     max_open_improvements: int = Field(default=2, ge=0, le=20)
+    # Run in the sandbox before and after a speedup rewrite; without it no speedup is proposed.
+    benchmark_command: str | None = Field(default=None, min_length=1)
     draft_below_confidence: float | None = Field(default=None, ge=0, le=1)
     sentry: SentryMapping = SentryMapping()
     # The "Kintsugi dashboard" issue listing open cases and fix pull requests (opt-out).

@@ -17,6 +17,7 @@ from app.events.model import Event, EventType
 from app.events.store import EventStore
 from app.evolution.codemods import Codemod, catalogue
 from app.evolution.improvements import Improvement, propose_improvements, rewrite
+from app.evolution.speedups import speedups
 from app.github.api import PullRequestRef, RepositoryApi
 from app.github.client import GitHubApp
 from app.github.config import RepoConfig
@@ -86,7 +87,7 @@ class ImprovementPullRequests:
         self.runner = runner
         self.secrets = list(secrets)
         self.scratch_root = scratch_root
-        self.codemods = list(codemods) if codemods is not None else catalogue()
+        self.codemods = list(codemods) if codemods is not None else [*catalogue(), *speedups()]
         self.suite_seconds = suite_seconds
         self.propose = propose
 
@@ -130,6 +131,7 @@ class ImprovementPullRequests:
                     f"({', '.join(f'`{c.name}`' for c in candidates)}) changes a module."
                     + self._also(open_now, declined)
                 )
+            refused: list[str] = []
             improvements = await self.propose(
                 checkout.root,
                 runner=runner,
@@ -137,13 +139,15 @@ class ImprovementPullRequests:
                 codemods=changing,
                 max_proposals=room,
                 timeout_seconds=self.suite_seconds,
+                benchmark_command=config.benchmark_command,
+                declined=refused,
             )
+            not_proposed = "".join(f"\n- not proposed: {reason}" for reason in refused)
             if not improvements:
-                return ImprovementOutcome(
-                    await self._why_none(checkout, runner, config) + self._also(open_now, declined)
-                )
+                why = await self._why_none(checkout, runner, config, refused)
+                return ImprovementOutcome(why + not_proposed + self._also(open_now, declined))
             outcome = await self._open(api, target, config, cause, checkout, improvements, secrets)
-            also = self._also(open_now, declined)
+            also = not_proposed + self._also(open_now, declined)
             return ImprovementOutcome(outcome.message + also, outcome.pull_urls)
 
     async def _open(
@@ -214,7 +218,11 @@ class ImprovementPullRequests:
             return ImprovementOutcome("No improvement pull request opened." + note)
         return ImprovementOutcome(opened_text(opened) + note, tuple(p.html_url for p in opened))
 
-    async def _why_none(self, checkout: Checkout, runner: CommandRunner, config: RepoConfig) -> str:
+    async def _why_none(
+        self, checkout: Checkout, runner: CommandRunner, config: RepoConfig, refused: list[str]
+    ) -> str:
+        if refused:
+            return "No improvement proposed:"  # the reasons follow, one a line
         with tempfile.TemporaryDirectory(prefix="kintsugi-suite-", dir=self.scratch_root) as tmp:
             copy = Path(tmp) / "repo"
             await asyncio.to_thread(_copy_tree, checkout.root, copy)
@@ -254,6 +262,7 @@ class ImprovementPullRequests:
                 "files": list(improvement.files),
                 "tests_before": improvement.tests_before,
                 "tests_after": improvement.tests_after,
+                **({"benchmark": improvement.benchmark.to_dict()} if improvement.benchmark else {}),
                 "pull_url": url,
                 "trigger_url": target.trigger_url,
             },

@@ -1,10 +1,11 @@
 """The words of improvement pull requests and of the `/evolve` reply: what a codemod changes,
-how big the change is, the test evidence, and how to decline."""
+how big the change is, the test evidence, a speedup's benchmark figures, and how to decline."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from app.evolution.benchmark import BenchmarkFigures
 from app.evolution.codemods import Codemod
 from app.evolution.improvements import Improvement
 from app.github.api import PullRequestRef
@@ -55,7 +56,7 @@ The repository's test suite ran in Kintsugi's sandbox before and after the rewri
 - tests after: {suite_counts(improvement.tests_after)}
 
 Nothing that passed before fails after.
-
+{benchmark_section(improvement.benchmark)}
 <details><summary>Diff</summary>
 
 ```diff
@@ -68,6 +69,31 @@ Nothing that passed before fails after.
 Close this pull request without merging: Kintsugi will not propose `{improvement.codemod}`
 here again. To stop improvement pull requests altogether, set `max_open_improvements: 0` in
 `.github/kintsugi.yml`.
+"""
+
+
+def benchmark_section(figures: BenchmarkFigures | None) -> str:
+    """A speedup's measurements: every run, both medians, the gain and the margin it cleared."""
+    if figures is None:
+        return ""
+    runs = "\n".join(
+        f"| {i} | {before:.3f} | {after:.3f} |"
+        for i, (before, after) in enumerate(zip(figures.before, figures.after, strict=True), 1)
+    )
+    return f"""
+## Benchmark
+
+`{figures.command}` (the repository's `benchmark_command`) ran in the sandbox on the code \
+before and after the rewrite, alternately, {len(figures.before)} times each after one warm-up \
+run each. Wall-clock seconds:
+
+| run | before | after |
+| --- | --- | --- |
+{runs}
+| **median** | **{figures.median_before:.3f}** | **{figures.median_after:.3f}** |
+
+The median fell by {figures.gain:.1%}; Kintsugi proposes a speedup only when it falls by at \
+least {figures.margin:.0%}.
 """
 
 

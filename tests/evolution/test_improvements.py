@@ -8,6 +8,7 @@ import pytest
 
 from app.evolution.codemods import EmptyDictCall
 from app.evolution.improvements import propose_improvements
+from app.evolution.speedups import AppendLoopToComprehension, MembershipInStringSet
 
 pytestmark = pytest.mark.sandbox
 
@@ -76,3 +77,115 @@ async def test_nothing_is_proposed_while_the_suite_is_red(words_repo: Path) -> N
     (words_repo / "tests" / "test_red.py").write_text("def test_red():\n    assert False\n")
 
     assert await propose_improvements(words_repo) == []
+
+
+_STATS = """\
+def squares(n):
+    out = []
+    for i in range(n):
+        out.append(i * i)
+    return out
+
+
+def greek(kind):
+    return kind in ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+"""
+
+_STATS_TESTS = """\
+from stats import greek, squares
+
+
+def test_squares():
+    assert squares(4) == [0, 1, 4, 9]
+
+
+def test_greek():
+    assert greek("gamma") and not greek("omega")
+"""
+
+# Exercises `greek` only (mostly with words it does not know: every list item compared);
+# `squares` is never called, so rewriting it cannot show a gain.
+BENCH = """\
+from stats import greek
+
+WORDS = ["omega", "pi", "theta", "rho"] * 250
+for _ in range(4_000):
+    for word in WORDS:
+        greek(word)
+"""
+
+
+@pytest.fixture
+def stats_repo(tmp_path: Path) -> Path:
+    root = tmp_path / "stats"
+    (root / "tests").mkdir(parents=True)
+    (root / "stats.py").write_text(_STATS)
+    (root / "tests" / "test_stats.py").write_text(_STATS_TESTS)
+    (root / "bench.py").write_text(BENCH)
+    return root
+
+
+async def test_a_speedup_the_benchmark_shows_is_proposed_with_its_figures(
+    stats_repo: Path,
+) -> None:
+    declined: list[str] = []
+    [proposal] = await propose_improvements(
+        stats_repo,
+        codemods=[MembershipInStringSet()],
+        benchmark_command="python bench.py",
+        declined=declined,
+    )
+
+    assert declined == []
+    assert proposal.codemod == "membership_set"
+    assert '+    return kind in {"alpha", "beta", "gamma",' in proposal.diff
+    figures = proposal.benchmark
+    assert figures is not None and figures.command == "python bench.py"
+    assert len(figures.before) == len(figures.after) == 5
+    assert figures.faster and figures.median_after <= 0.9 * figures.median_before
+    assert "Benchmark: median" in proposal.description
+
+
+async def test_a_speedup_the_benchmark_does_not_show_is_declined_with_the_figures(
+    stats_repo: Path,
+) -> None:
+    declined: list[str] = []
+    proposals = await propose_improvements(
+        stats_repo,
+        codemods=[AppendLoopToComprehension()],
+        benchmark_command="python bench.py",
+        declined=declined,
+    )
+
+    assert proposals == []
+    [reason] = declined
+    assert reason.startswith("`append_comprehension` is not measurably faster: median")
+    assert "at least 10% needed" in reason and "5 runs each of `python bench.py`" in reason
+
+
+async def test_no_speedup_is_proposed_without_a_benchmark_command(stats_repo: Path) -> None:
+    declined: list[str] = []
+    proposals = await propose_improvements(
+        stats_repo, codemods=[AppendLoopToComprehension()], declined=declined
+    )
+
+    assert proposals == []
+    assert declined == [
+        "`append_comprehension` would change 1 file(s), but a speedup needs measured "
+        "figures: declare `benchmark_command` in `.github/kintsugi.yml`"
+    ]
+
+
+async def test_a_benchmark_that_fails_measures_nothing(stats_repo: Path) -> None:
+    (stats_repo / "bench.py").write_text("raise SystemExit(3)\n")
+    declined: list[str] = []
+    proposals = await propose_improvements(
+        stats_repo,
+        codemods=[AppendLoopToComprehension()],
+        benchmark_command="python bench.py",
+        declined=declined,
+    )
+
+    assert proposals == []
+    [reason] = declined
+    assert "the benchmark did not run clean" in reason and "exited 3" in reason

@@ -1,0 +1,120 @@
+"""Measuring a speedup: the repository's own benchmark command, run in the sandbox on the code
+before and after a rewrite, alternately, several times; the medians decide."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.healing.runner import CommandRunner
+
+# The after-median must be at least this much below the before-median (10 %: well above the
+# run-to-run noise of a sandboxed command on a shared machine).
+MIN_GAIN = 0.10
+REPETITIONS = 5
+
+
+class BenchmarkFailed(RuntimeError):
+    """The benchmark command did not run clean, so it measures nothing."""
+
+
+@dataclass(frozen=True)
+class BenchmarkFigures:
+    """Wall-clock seconds of each run of the benchmark command, before and after."""
+
+    command: str
+    before: tuple[float, ...]
+    after: tuple[float, ...]
+    margin: float = MIN_GAIN
+
+    @property
+    def median_before(self) -> float:
+        return statistics.median(self.before)
+
+    @property
+    def median_after(self) -> float:
+        return statistics.median(self.after)
+
+    @property
+    def gain(self) -> float:
+        """The fraction of the before-median saved (negative: slower)."""
+        return 1.0 - self.median_after / self.median_before if self.median_before > 0 else 0.0
+
+    @property
+    def faster(self) -> bool:
+        return self.gain >= self.margin
+
+    def verdict(self) -> str:
+        return (
+            f"median {self.median_before:.3f} s before, {self.median_after:.3f} s after "
+            f"({self.gain:+.1%} saved; at least {self.margin:.0%} needed) over "
+            f"{len(self.before)} runs each of `{self.command}`"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "before_seconds": [round(s, 4) for s in self.before],
+            "after_seconds": [round(s, 4) for s in self.after],
+            "median_before": round(self.median_before, 4),
+            "median_after": round(self.median_after, 4),
+            "gain": round(self.gain, 4),
+            "margin": self.margin,
+        }
+
+
+def benchmark_argv(command: str) -> list[str]:
+    """The command as argv; `python` is the interpreter the sandbox exposes, as for tests."""
+    argv = shlex.split(command)
+    if not argv:
+        raise BenchmarkFailed("the benchmark command is empty")
+    if argv[0] in ("python", "python3"):
+        argv[0] = sys.executable
+    return argv
+
+
+async def measure(
+    runner: CommandRunner,
+    root: Path,
+    changes: dict[str, str],
+    command: str,
+    *,
+    repetitions: int = REPETITIONS,
+    margin: float = MIN_GAIN,
+    timeout_seconds: float = 120.0,
+) -> BenchmarkFigures:
+    """Time `command` on `root` as it is and with `changes` applied, in the sandbox.
+
+    One unrecorded warm-up run each (file caches, byte-code), then before and after in turn,
+    so drift in the machine's load falls on both alike."""
+    argv = benchmark_argv(command)
+    with tempfile.TemporaryDirectory(prefix="kintsugi-bench-") as scratch:
+        trees = {}
+        for label, applied in (("before", {}), ("after", changes)):
+            copy = Path(scratch) / label
+            shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".git", "__pycache__"))
+            for path, text in applied.items():
+                (copy / path).write_text(text, encoding="utf-8")
+            trees[label] = copy
+        seconds: dict[str, list[float]] = {"before": [], "after": []}
+        for round_ in range(repetitions + 1):
+            order = ("before", "after") if round_ % 2 == 0 else ("after", "before")
+            for label in order:
+                result = await runner.run(
+                    argv, workdir=trees[label], timeout_seconds=timeout_seconds
+                )
+                if result.exit_code != 0:
+                    tail = (result.stderr or result.stdout)[-300:].strip()
+                    raise BenchmarkFailed(
+                        f"`{command}` exited {result.exit_code} on the code {label} the "
+                        f"rewrite ({result.outcome}): {tail}"
+                    )
+                if round_ > 0:
+                    seconds[label].append(result.wall_seconds)
+    return BenchmarkFigures(command, tuple(seconds["before"]), tuple(seconds["after"]), margin)
