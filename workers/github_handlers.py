@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from app.commands.evolve_replay import RepositoryReplay
 from app.commands.handler import CommandHandler
 from app.data.cache import shared_cache
+from app.data.fix_memory_log import FixMemoryFromLog, outcome_log
 from app.data.ports import Cache
 from app.errors import ConfigurationError
 from app.events.model import Event, EventType
@@ -94,6 +95,8 @@ def register_github_handlers(
         secrets=_secrets(settings),
         scratch_root=None,
         llm_for_case=_llm_for_case(settings, cache),
+        # One per process, filled from the log (the embedded Qdrant admits one process).
+        fix_memory=FixMemoryFromLog(outcome_log(store)),
     )
     replays = RepositoryReplay(
         github,

@@ -17,8 +17,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from app.data.event_log import EventLog
 from app.data.fix_memory import FixMemory, FixOutcome, RememberedFix, SimilarFix
 from app.events.model import Event, EventType
+from app.events.sql import SqlEventStore
+from app.events.store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,12 @@ class OutcomeLog(Protocol):
     ) -> list[Event]: ...
 
     async def read_stream(self, stream: str) -> list[Event]: ...
+
+
+def outcome_log(store: EventStore) -> OutcomeLog:
+    """The log the catch-up reads: through the data layer when the store is SQL (its stream
+    reads batched), else the store itself."""
+    return EventLog.over(store.engine) if isinstance(store, SqlEventStore) else store
 
 
 class FixMemoryFromLog:

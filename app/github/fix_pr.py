@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from app.data.fix_memory_log import FixMemoryFromLog
 from app.events.model import Event, EventType
 from app.events.store import EventStore
 from app.evolution.history import active_variant
@@ -87,9 +88,12 @@ class FixPullRequests:
         secrets: Sequence[str] = (),
         scratch_root: Path | None = None,
         llm_for_case: Callable[[], Any] | None = None,
+        fix_memory: FixMemoryFromLog | None = None,
     ) -> None:
         # A fresh LLM provider per case, so the per-case cost budget starts from zero each time.
         self.llm_for_case = llm_for_case
+        # What maintainers did with earlier fixes: ranks candidates and shows the LLM examples.
+        self.fix_memory = fix_memory
         self.github = github
         self.store = store
         self.runner = runner
@@ -159,6 +163,11 @@ class FixPullRequests:
                 publish=publish,
                 budget=self.budget,
                 test_command=config.test_command,
+                fix_memory=(
+                    self.fix_memory.for_repository(target.repository)
+                    if self.fix_memory is not None
+                    else None
+                ),
             )
             try:
                 result = await healer.heal(
