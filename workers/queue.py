@@ -13,6 +13,7 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
 from arq.utils import timestamp_ms
+from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from app.events.model import Event
@@ -112,12 +113,17 @@ class ArqQueue:
         self.redis_settings.conn_timeout = 1
         self.queue_name = queue_name
         self._pool: ArqRedis | None = None
+        self._sender: Redis | None = None
         self._enqueue_script: AsyncScript | None = None
 
     async def _redis(self) -> ArqRedis:
         if self._pool is None:
             self._pool = await create_pool(self.redis_settings, default_queue_name=self.queue_name)
-            self._enqueue_script = self._pool.register_script(_ENQUEUE_MANY)
+            # Enqueues keep a connection of their own: a command then goes out as soon as it is
+            # called, without the pool's liveness check (which waits a turn of the event loop),
+            # so a webhook's job is on its way before the webhook answers.
+            self._sender = sender = self._pool.client()
+            self._enqueue_script = sender.register_script(_ENQUEUE_MANY)
         return self._pool
 
     async def enqueue(self, event_id: uuid.UUID, *, job_id: str | None = None) -> None:
@@ -165,6 +171,9 @@ class ArqQueue:
             return False
 
     async def close(self) -> None:
+        if self._sender is not None:
+            await self._sender.aclose()
+            self._sender = None
         if self._pool is not None:
             await self._pool.aclose()
             self._pool = None

@@ -52,15 +52,16 @@ class OutboxRelay:
         """Something new is pending: relay it now rather than at the next poll."""
         self._wake.set()
 
-    def hand_over_new(self, event: Event) -> None:
+    async def hand_over_new(self, event: Event) -> None:
         """Enqueue a just-stored event at once, so the handler does not wait for a relay pass.
 
-        The webhook does not wait for it: its event and outbox entry are committed, which is
-        what its 202 promises. Events stored while one hand-over is under way go together in
-        the next (one queue call for a burst), with the event itself, so the worker need not
-        read it back. Bounded: on a queue that is down or slow the events simply stay pending
-        for the relay loop. The outbox is marked in the background; until then a relay pass
-        may enqueue an event again, which the job id absorbs.
+        Returns once the hand-over has started; the webhook does not wait for it to finish:
+        its event and outbox entry are committed, which is what its 202 promises. Events
+        stored while one hand-over is under way go together in the next (one queue call for a
+        burst), with the event itself, so the worker need not read it back. Bounded: on a
+        queue that is down or slow the events simply stay pending for the relay loop. The
+        outbox is marked in the background; until then a relay pass may enqueue an event
+        again, which the job id absorbs.
         """
         if not self.queue_available:
             self.nudge()
@@ -68,6 +69,9 @@ class OutboxRelay:
         self._to_enqueue.append(event)
         if self._enqueuing is None or self._enqueuing.done():
             self._enqueuing = asyncio.create_task(self._enqueue_new())
+            # One turn of the loop lets the hand-over send its request before the webhook
+            # answers, so the worker is already on its way when the 202 goes out.
+            await asyncio.sleep(0)
 
     async def _enqueue_new(self) -> None:
         while self._to_enqueue:

@@ -116,7 +116,7 @@ async def _store(services: Services, event: Event, provider: str) -> JSONRespons
         return JSONResponse(
             {"event_id": str(duplicate.existing.id), "duplicate": True}, status_code=200
         )
-    services.relay.hand_over_new(stored)
+    await services.relay.hand_over_new(stored)
     WEBHOOKS.labels(provider, event.type, "202").inc()
     log.info(
         "webhook stored",

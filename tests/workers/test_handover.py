@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
+import redis
 from arq.constants import job_key_prefix, result_key_prefix
 from arq.jobs import Job, JobStatus
 
 from app.events import Event, EventStore, InMemoryEventStore, OutboxStatus
-from workers.arq_worker import handle_event
+from app.services import open_services
+from tests.workers.test_arq import isolated, wait_for
+from workers.arq_worker import build_worker, handle_event
 from workers.jobs import DoneMarks, EventJob, JobOutcome, Router
 from workers.queue import HANDLE_EVENT, ArqQueue, Handover, wake_key
 from workers.relay import OutboxRelay
@@ -148,10 +152,10 @@ async def test_the_webhook_does_not_wait_for_the_queue_and_a_burst_shares_one_ca
     relay = OutboxRelay(store, queue, hand_over_timeout=5.0)
     events = await stored(store, 5)
 
-    relay.hand_over_new(events[0])  # returns at once, though the queue hangs
+    await relay.hand_over_new(events[0])  # returns at once, though the queue hangs
     await asyncio.sleep(0.01)
     for event in events[1:]:
-        relay.hand_over_new(event)
+        await relay.hand_over_new(event)
     queue.hang.set()
     await relay.stop()
 
@@ -171,7 +175,7 @@ async def test_a_hand_over_that_times_out_leaves_the_events_pending_for_the_rela
     relay = OutboxRelay(store, queue, hand_over_timeout=0.05)
     (event,) = await stored(store, 1)
 
-    relay.hand_over_new(event)
+    await relay.hand_over_new(event)
     await asyncio.sleep(0.2)
     entry = await store.outbox_get(event.id)
     assert entry is not None and entry.status is OutboxStatus.PENDING
@@ -260,3 +264,58 @@ async def test_an_unreadable_carried_event_is_read_from_the_store() -> None:
 
     assert outcome == JobOutcome.DONE.value
     assert seen == [event.id] and store.reads == 1
+
+
+@pytest.mark.redis
+async def test_the_job_is_in_redis_before_the_webhook_answers(
+    arq_queue: ArqQueue, redis_url: str
+) -> None:
+    store = InMemoryEventStore()
+    relay = OutboxRelay(store, arq_queue)
+    await arq_queue._redis()
+    (warm, event) = await stored(store, 2)
+    await relay.hand_over_new(warm)  # the enqueue connection is opened once
+    await asyncio.sleep(0.05)
+    check = redis.Redis.from_url(redis_url)
+
+    await relay.hand_over_new(event)
+    time.sleep(0.01)  # noqa: ASYNC251  # blocks the loop: only what was sent can reach Redis
+    queued = check.exists(job_key_prefix + str(event.id))
+
+    check.close()
+    await relay.stop()
+    assert queued == 1
+
+
+@pytest.mark.redis
+async def test_a_worker_with_every_slot_taken_picks_up_the_rest_as_slots_free(
+    redis_url: str, postgres_url: str
+) -> None:
+    handled: list[uuid.UUID] = []
+    router = Router()
+
+    async def slow(event: Event) -> None:
+        await asyncio.sleep(0.1)
+        handled.append(event.id)
+
+    router.on("t", slow)
+    # A poll timer of 30 s: only the wake-ups and freed slots can start these jobs in time.
+    settings = isolated(redis_url, postgres_url, worker_poll_seconds=30.0)
+    services = await open_services(settings, router=router)
+    worker = build_worker(settings, router=router, handle_signals=False, max_jobs=2)
+    task = asyncio.create_task(worker.async_run())
+    try:
+        events = await stored(services.store, 6)
+        await asyncio.sleep(0.2)  # the worker is waiting on its wake-up list
+        await services.queue.enqueue_many([Handover.fresh(e) for e in events])
+
+        async def all_handled() -> bool:
+            return len(handled) == 6
+
+        await wait_for(all_handled, within=5)
+    finally:
+        await asyncio.gather(worker.close(), return_exceptions=True)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await services.close()
+    assert sorted(handled) == sorted(e.id for e in events)
