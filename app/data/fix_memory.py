@@ -12,9 +12,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from app.data.embedding import Embedder, HashingEmbedder
-from app.data.vector import PayloadValue, QdrantStore, VectorPoint
+
+if TYPE_CHECKING:
+    # qdrant-client takes about a second to import: only code that stores fixes pays for it.
+    from app.data.vector import PayloadValue, QdrantStore
 
 DEFAULT_COLLECTION = "fix_memory"
 _FRAME_LINE = re.compile(r'File "(?P<path>[^"]+)", line \d+, in (?P<function>\S+)')
@@ -113,6 +117,8 @@ class FixMemory:
         """Store fixes (idempotent per incident and diff)."""
         if not fixes:
             return
+        from app.data.vector import VectorPoint
+
         await self._ensure_ready()
         vectors = await self._embedder.embed([f.incident_text() for f in fixes])
         points = [

@@ -4,6 +4,8 @@ remembered once, and the same whether rebuilt at start or fed as outcomes arrive
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Any
@@ -237,3 +239,12 @@ async def test_the_catch_up_reads_every_outcomes_case_in_one_select(
 
     # The outcomes (fewer than a page: nothing more to ask), then their five streams together.
     assert len(selects) == 2
+
+
+def test_the_live_wiring_loads_qdrant_client_only_when_a_case_is_healed() -> None:
+    # Importing qdrant-client takes about a second: web processes that never heal skip it.
+    check = (
+        "import sys, workers.github_handlers, app.data.fix_memory_log; "
+        "assert 'qdrant_client' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", check], check=True, timeout=60)
