@@ -51,7 +51,9 @@ async def test_reader_never_skips_an_event_that_commits_late(
     reader = asyncio.create_task(follow(fast, 2, seen))
 
     slow.hold_next_commit = True
-    late = asyncio.create_task(slow.append("a", Event(type="t", source="s")))
+    # The late one appends with an expected version (a transaction of statements it holds
+    # open); the prompt one through the group commit (one `kintsugi_append` statement).
+    late = asyncio.create_task(slow.append("a", Event(type="t", source="s"), expected_version=0))
     await asyncio.sleep(0.05)  # the slow writer is inside its transaction now
     prompt = asyncio.create_task(fast.append("b", Event(type="t", source="s")))
     (late_event,), (prompt_event,) = await asyncio.gather(late, prompt)
