@@ -13,10 +13,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from app import jsoncodec
 from app.errors import ConfigurationError
 from app.settings import async_database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+# Event payloads are JSON columns: stored and read back on every webhook and job.
+_JSON: dict[str, Any] = {"json_serializer": jsoncodec.dumps, "json_deserializer": jsoncodec.loads}
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -26,12 +31,14 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, **_JSON)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # No pre-ping: it costs a round trip on every checkout of the hot path; recycling connections
     # and the callers' retries cover a database restart instead.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, **_JSON
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

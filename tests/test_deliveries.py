@@ -69,7 +69,9 @@ def test_empty_sentry_body_is_stored_as_an_empty_payload() -> None:
     assert (event.type, event.payload) == ("sentry.installation", {})
 
 
-@pytest.mark.parametrize("body", [b"{", b"null", b'"text"'])
+@pytest.mark.parametrize(
+    "body", [b"{", b"null", b'"text"', b'{"n": NaN}', b'{"s": "\xff"}', b'{"a": 1} trailing']
+)
 def test_malformed_bodies_are_refused_with_a_reason(body: bytes) -> None:
     with pytest.raises(MalformedDelivery):
         github_event(GitHubDelivery("push", "d", None, body), never_validated)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -15,6 +14,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app import jsoncodec
 from app.events.group_commit import GroupCommitter, PendingAppend
 from app.events.model import Event, EventMetadata
 from app.events.store import (
@@ -183,7 +183,7 @@ class SqlEventStore:
     ) -> list[Event | DuplicateEventError]:
         """`_write_group` as one statement: the `kintsugi_append` function (migration 0002)
         applies the same rules under the same lock, in one round trip instead of seven."""
-        batch = json.dumps(
+        batch = jsoncodec.dumps(
             [
                 {
                     **_event_row(p.event),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app import jsoncodec
 from app.events.model import Event, EventMetadata, webhook_event_type
 
 
@@ -38,8 +38,8 @@ PayloadValidator = Callable[[str, dict[str, Any]], bool | None]
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        payload = jsoncodec.loads(body)
+    except jsoncodec.JSONDecodeError as error:
         raise MalformedDelivery(f"the body is not valid JSON: {error}") from error
     if not isinstance(payload, dict):
         raise MalformedDelivery("the body must be a JSON object")

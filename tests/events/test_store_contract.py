@@ -13,6 +13,7 @@ from app.events import (
     Event,
     EventMetadata,
     EventStore,
+    InMemoryEventStore,
     OutboxStatus,
 )
 
@@ -239,3 +240,16 @@ async def test_event_and_outbox_entry_are_read_together(store: EventStore) -> No
     assert event == queued and entry is not None and entry.event_id == queued.id
     assert alone == plain and none is None
     assert await store.get_with_outbox(uuid.uuid4()) == (None, None)
+
+
+async def test_payloads_come_back_as_json_would_have_them(store: EventStore) -> None:
+    payload = {"text": "naïve ☃", "big": 2**62, "ratio": 0.1, "items": [None], "by_n": {7: "x"}}
+    (stored,) = await store.append("s", Event(type="t", source="tests", payload=payload))
+
+    read = await store.get(stored.id)
+
+    assert read is not None
+    if isinstance(store, InMemoryEventStore):
+        assert read.payload == payload  # nothing is serialised in memory
+    else:
+        assert read.payload == {**payload, "by_n": {"7": "x"}}
