@@ -33,6 +33,7 @@ class OutboxRelay:
         requeue_after: timedelta = timedelta(minutes=5),
         batch_size: int = 200,
         hand_over_timeout: float = 0.25,
+        mark_delay: float = 0.05,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -40,6 +41,7 @@ class OutboxRelay:
         self.requeue_after = requeue_after
         self.batch_size = batch_size
         self.hand_over_timeout = hand_over_timeout
+        self.mark_delay = mark_delay
         self._to_enqueue: list[Event] = []
         self._enqueuing: asyncio.Task[None] | None = None
         self._to_mark: set[uuid.UUID] = set()
@@ -88,8 +90,10 @@ class OutboxRelay:
                 self._marking = asyncio.create_task(self._mark_enqueued())
 
     async def _mark_enqueued(self) -> None:
-        # Marks accumulate while one write is under way and go out together in the next, so a
-        # burst of webhooks costs a few writes rather than one each.
+        # Nothing waits for these marks (the relay only re-enqueues, which the job id absorbs),
+        # so they wait `mark_delay` and go out together, as do those arriving while one write
+        # is under way: at a steady stream of webhooks, one write per interval, not per event.
+        await asyncio.sleep(self.mark_delay)
         while self._to_mark:
             batch = list(self._to_mark)
             self._to_mark.clear()

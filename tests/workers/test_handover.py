@@ -168,6 +168,19 @@ async def test_the_webhook_does_not_wait_for_the_queue_and_a_burst_shares_one_ca
     assert all(e is not None and e.status is OutboxStatus.ENQUEUED for e in entries)
 
 
+async def test_events_handed_over_in_quick_succession_are_marked_in_one_write() -> None:
+    store = CountingStore()
+    relay = OutboxRelay(store, RecordingQueue(), mark_delay=0.2)
+    events = await stored(store, 4)
+
+    for event in events:  # each its own queue call, 20-30 ms apart
+        await relay.hand_over_new(event)
+        await asyncio.sleep(0.02)
+    await relay.stop()
+
+    assert [sorted(ids) for ids in store.mark_writes] == [sorted(e.id for e in events)]
+
+
 async def test_a_hand_over_that_times_out_leaves_the_events_pending_for_the_relay() -> None:
     store = InMemoryEventStore()
     queue = RecordingQueue()
