@@ -13,7 +13,7 @@ from app.api.deps import WebhookSecrets
 from app.dashboard.routes import router as dashboard_router
 from app.services import Services, open_services
 from app.settings import Settings, get_settings
-from app.telemetry import init_error_reporting
+from app.telemetry import freeze_long_lived_objects, init_error_reporting
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
@@ -27,6 +27,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
         app.state.services = services or await open_services(settings)
+        if own:
+            freeze_long_lived_objects()
         try:
             yield
         finally:

@@ -59,13 +59,16 @@ class Services:
         await self.store.close()
 
 
-def event_job(settings: Settings, store: EventStore, router: Router) -> EventJob:
+def event_job(
+    settings: Settings, store: EventStore, router: Router, *, defer_done_marks: bool = False
+) -> EventJob:
     return EventJob(
         store,
         router,
         max_tries=settings.job_max_tries,
         timeout_seconds=settings.job_timeout_seconds,
         retry_base_seconds=settings.job_retry_base_seconds,
+        defer_done_marks=defer_done_marks,
     )
 
 

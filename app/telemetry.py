@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import re
@@ -132,3 +133,14 @@ def _init_sentry(settings: Settings, scrubber: Scrubber, environment: str) -> No
         before_breadcrumb=cast(Any, scrubber.before_breadcrumb),
         integrations=[StarletteIntegration(), FastApiIntegration()],
     )
+
+
+def freeze_long_lived_objects() -> None:
+    """Move everything alive now (modules, models, pools: what a server keeps until it stops)
+    out of the cyclic garbage collector's sight.
+
+    Its full passes walk every tracked object; with githubkit's models and litellm loaded that
+    is hundreds of thousands of them, and a pass stalled every request in flight for ~100 ms.
+    Objects created later are collected as usual."""
+    gc.collect()
+    gc.freeze()

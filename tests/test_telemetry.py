@@ -237,3 +237,18 @@ def test_configured_secrets_are_every_secret_setting_that_is_set(tmp_path: Path)
         LLM_KEY,
         "http://k@127.0.0.1:9/1",
     }
+
+
+def test_long_lived_objects_are_kept_out_of_the_collectors_full_passes() -> None:
+    import gc
+
+    from app.telemetry import freeze_long_lived_objects
+
+    before = gc.get_freeze_count()
+    try:
+        freeze_long_lived_objects()
+        frozen = gc.get_freeze_count()
+        assert frozen > before
+        assert frozen > len(gc.get_objects(generation=2))  # most of the heap, not a few
+    finally:
+        gc.unfreeze()

@@ -21,6 +21,7 @@ from app.events.sql import SqlEventStore
 from app.observability import log_context
 from app.services import event_job
 from app.settings import Settings
+from app.telemetry import freeze_long_lived_objects
 from workers.handlers import default_router
 from workers.jobs import EventJob, JobOutcome, Router
 from workers.queue import region_queue, wake_key
@@ -68,10 +69,17 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
         store = SqlEventStore(engine)
         ctx["store"] = store
         ctx["settings"] = settings
-        ctx["event_job"] = event_job(settings, store, router or default_router(settings, store))
+        # arq keeps each job's result (`keep_result`), so a finished job's id is refused for an
+        # hour: its done mark need not hold the job up.
+        ctx["event_job"] = event_job(
+            settings, store, router or default_router(settings, store), defer_done_marks=True
+        )
+        freeze_long_lived_objects()
         log.info("worker ready", extra={"database": engine.dialect.name})
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        if "event_job" in ctx:
+            await ctx["event_job"].flush()
         if "store" in ctx:
             await ctx["store"].close()
 

@@ -214,10 +214,11 @@ class InProcessQueue:
         return added
 
     async def join(self) -> None:
-        """Wait until every job queued so far (and its retries) has finished."""
+        """Wait until every job queued so far (and its retries) has finished and is marked."""
         while True:
             await self._queue.join()
             if not self._retries:
+                await self.job.flush()
                 return
             await asyncio.sleep(0.01)
 
@@ -235,6 +236,7 @@ class InProcessQueue:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self.job.flush()
 
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()

@@ -119,9 +119,10 @@ async def test_jobs_finishing_together_share_their_done_writes() -> None:
     events = await stored(store, 20)
     marks = DoneMarks(store)
 
-    first = asyncio.create_task(marks.mark(events[0].id, 1))
+    first = marks.mark(events[0].id, 1)
     await asyncio.sleep(0.001)  # its write is under way
-    await asyncio.gather(first, *(marks.mark(event.id, 1) for event in events[1:]))
+    rest = [marks.mark(event.id, 1) for event in events[1:]]
+    await asyncio.gather(first, *rest)
 
     entries = [await store.outbox_get(event.id) for event in events]
     assert all(e is not None and e.status is OutboxStatus.DONE for e in entries)
@@ -143,6 +144,49 @@ async def test_a_failed_done_write_fails_every_job_waiting_on_it() -> None:
     outcomes = await asyncio.gather(*(marks.mark(e.id, 1) for e in events), return_exceptions=True)
 
     assert all(isinstance(outcome, ConnectionError) for outcome in outcomes)
+
+
+async def test_deferred_done_marks_do_not_hold_the_job_and_share_one_write() -> None:
+    store = CountingStore()
+    router = Router()
+    router.on("t", lambda event: asyncio.sleep(0))
+    job = EventJob(store, router, defer_done_marks=True)
+    events = await stored(store, 10)
+
+    for event in events:
+        assert (await job.run(event.id, 1, event)).outcome is JobOutcome.DONE
+    unmarked = [await store.outbox_get(e.id) for e in events]
+    await job.flush()
+
+    assert all(e is not None and e.status is OutboxStatus.PENDING for e in unmarked)
+    assert [sorted(ids) for ids in store.mark_writes] == [sorted(e.id for e in events)]
+    entries = [await store.outbox_get(e.id) for e in events]
+    assert all(e is not None and e.status is OutboxStatus.DONE for e in entries)
+
+
+async def test_a_lost_deferred_mark_is_logged_and_leaves_the_entry_for_the_relay(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class BrokenStore(CountingStore):
+        async def outbox_mark_many(
+            self, event_ids: Sequence[uuid.UUID], status: OutboxStatus, **options: Any
+        ) -> int:
+            raise ConnectionError("database went away")
+
+    store = BrokenStore()
+    router = Router()
+    router.on("t", lambda event: asyncio.sleep(0))
+    job = EventJob(store, router, defer_done_marks=True)
+    (event,) = await stored(store, 1)
+
+    result = await job.run(event.id, 1, event)
+    await job.flush()
+    await asyncio.sleep(0)  # the lost mark's callback
+
+    entry = await store.outbox_get(event.id)
+    assert result.outcome is JobOutcome.DONE
+    assert entry is not None and entry.status is OutboxStatus.PENDING
+    assert "could not mark a finished job done" in caplog.text
 
 
 async def test_the_webhook_does_not_wait_for_the_queue_and_a_burst_shares_one_call() -> None:
