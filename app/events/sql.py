@@ -34,7 +34,10 @@ CHECKPOINTS = CheckpointRecord.__table__  # type: ignore[attr-defined]
 # in commit order and a reader that follows `position > checkpoint` never skips an event that
 # commits late. The number is arbitrary but fixed ("kintsugi" in ASCII, truncated).
 APPEND_LOCK_KEY = 0x6B696E747375
-_APPEND = text("SELECT * FROM kintsugi_append(CAST(:batch AS json), :lock_key) ORDER BY out_n")
+_APPEND = text(
+    "SELECT * FROM kintsugi_append(CAST(:events AS jsonb), CAST(:payloads AS json[]), :lock_key)"
+    " ORDER BY out_n"
+)
 
 
 class SqlEventStore:
@@ -183,22 +186,25 @@ class SqlEventStore:
     ) -> list[Event | DuplicateEventError]:
         """`_write_group` as one statement: the `kintsugi_append` function (migration 0002)
         applies the same rules under the same lock, in one round trip instead of seven."""
-        batch = jsoncodec.dumps(
+        events = jsoncodec.dumps(
             [
                 {
-                    **_event_row(p.event),
                     "id": str(p.event.id),
+                    "type": p.event.type,
+                    "source": p.event.source,
                     "stream": p.stream,
+                    "metadata": _metadata(p.event),
+                    "idempotency_key": p.event.idempotency_key,
                     "occurred_at": p.event.occurred_at.isoformat(),
                     "outbox": p.outbox,
                 }
                 for p in group
             ]
         )
+        payloads = [jsoncodec.dumps(p.event.payload) for p in group]
+        parameters = {"events": events, "payloads": payloads, "lock_key": APPEND_LOCK_KEY}
         async with self._single.connect() as conn:
-            rows = (
-                await conn.execute(_APPEND, {"batch": batch, "lock_key": APPEND_LOCK_KEY})
-            ).all()
+            rows = (await conn.execute(_APPEND, parameters)).all()
         stored: dict[uuid.UUID, Event] = {}
         outcomes: list[Event | DuplicateEventError | uuid.UUID] = []
         for pending, row in zip(group, rows, strict=True):

@@ -19,23 +19,25 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# `batch` is a JSON array of events in arrival order, each with id, type, source, stream,
-# payload, metadata, idempotency_key (or null), occurred_at and outbox (true to queue it).
-# One row per event, in order: its position and stream version, or the id of the event that
-# already holds its idempotency key (an earlier one in the same batch included).
+# `events` is a JSON array of the events in arrival order without their payloads, each with
+# id, type, source, stream, metadata, idempotency_key (or null), occurred_at and outbox (true
+# to queue it); `payloads` holds their payloads in the same order, as json (kept as sent, and
+# parsed once rather than scanned by every field lookup). One row per event, in order: its
+# position and stream version, or the id of the event that already holds its idempotency key
+# (an earlier one in the same batch included).
 APPEND_FUNCTION = """
-CREATE FUNCTION kintsugi_append(batch json, lock_key bigint)
+CREATE FUNCTION kintsugi_append(events jsonb, payloads json[], lock_key bigint)
 RETURNS TABLE (out_n integer, out_position bigint, out_version integer, out_existing uuid)
 LANGUAGE plpgsql AS $fn$
 DECLARE
-    item json;
+    item jsonb;
     idem text;
 BEGIN
     -- Statements below each take a new snapshot: after the lock, every earlier append shows.
     PERFORM pg_advisory_xact_lock(lock_key);
-    out_n := 0;
-    FOR item IN SELECT value FROM json_array_elements(batch) LOOP
-        out_n := out_n + 1;
+    FOR i IN 1 .. jsonb_array_length(events) LOOP
+        item := events -> (i - 1);
+        out_n := i;
         out_position := NULL;
         out_version := NULL;
         out_existing := NULL;
@@ -51,7 +53,7 @@ BEGIN
                 idempotency_key, occurred_at
             ) VALUES (
                 (item->>'id')::uuid, item->>'type', item->>'source', item->>'stream',
-                out_version, item->'payload', item->'metadata', idem,
+                out_version, payloads[i], (item->'metadata')::json, idem,
                 (item->>'occurred_at')::timestamptz
             ) RETURNING events.position INTO out_position;
             IF (item->>'outbox')::boolean THEN
@@ -77,4 +79,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP FUNCTION kintsugi_append(json, bigint)")
+        op.execute("DROP FUNCTION kintsugi_append(jsonb, json[], bigint)")
