@@ -18,10 +18,12 @@ log = logging.getLogger(__name__)
 class OutboxRelay:
     """Moves pending outbox entries onto the queue.
 
-    A webhook nudges the relay right after its event commits, so the usual hand-over costs no
-    polling delay; the periodic pass recovers everything else: entries left pending while the
-    queue was down, and entries enqueued long ago whose job was lost (Redis restarted without
-    persistence). Re-enqueueing is safe: the job id de-duplicates and handlers are idempotent.
+    A webhook hands its event over itself right after it commits (`hand_over_new`), so the
+    usual hand-over costs no polling delay; the periodic pass recovers everything else:
+    entries still pending after `grace` (a hand-over that failed or died with its process),
+    everything at once when nudged or while the queue is failing, and entries enqueued long
+    ago whose job was lost (Redis restarted without persistence). Re-enqueueing is safe: the
+    job id de-duplicates and handlers are idempotent.
     """
 
     def __init__(
@@ -34,6 +36,7 @@ class OutboxRelay:
         batch_size: int = 200,
         hand_over_timeout: float = 0.25,
         mark_delay: float = 0.05,
+        grace: timedelta = timedelta(seconds=2),
     ) -> None:
         self.store = store
         self.queue = queue
@@ -42,6 +45,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.hand_over_timeout = hand_over_timeout
         self.mark_delay = mark_delay
+        self.grace = grace
         self._to_enqueue: list[Event] = []
         self._enqueuing: asyncio.Task[None] | None = None
         self._to_mark: set[uuid.UUID] = set()
@@ -51,7 +55,8 @@ class OutboxRelay:
         self.queue_available = True
 
     def nudge(self) -> None:
-        """Something new is pending: relay it now rather than at the next poll."""
+        """Something new is pending: relay it now rather than at the next poll. A writer of
+        outbox rows other than `hand_over_new` nudges, or its rows wait for `grace`."""
         self._wake.set()
 
     async def hand_over_new(self, event: Event) -> None:
@@ -120,11 +125,17 @@ class OutboxRelay:
                 await self._task
             self._task = None
 
-    async def relay_pending(self) -> int:
-        """Enqueue pending entries until none are left or the queue fails; returns how many."""
+    async def relay_pending(self, *, settled_for: timedelta = timedelta(0)) -> int:
+        """Enqueue pending entries until none are left or the queue fails; returns how many.
+
+        `settled_for` leaves out entries written more recently than that: the webhook that
+        wrote them is handing them over itself, and their job may finish before its mark."""
         relayed = 0
         while True:
-            entries = await self.store.outbox_pending(limit=self.batch_size)
+            before = datetime.now(UTC) - settled_for if settled_for else None
+            entries = await self.store.outbox_list(
+                OutboxStatus.PENDING, limit=self.batch_size, updated_before=before
+            )
             if not entries:
                 return relayed
             await self._hand_over(entries, OutboxStatus.PENDING)
@@ -152,9 +163,14 @@ class OutboxRelay:
     async def _run(self) -> None:
         backoff = self.poll_seconds
         passes = 0
+        # The first pass, a nudged one (a hand-over failed, a dead letter was revived) and any
+        # pass while the queue is failing take every pending entry; the routine ones leave the
+        # fresh ones to the hand-over that is under way.
+        urgent = True
         while True:
             try:
-                await self.relay_pending()
+                settled_for = timedelta(0) if urgent or not self.queue_available else self.grace
+                await self.relay_pending(settled_for=settled_for)
                 if passes % 30 == 0:
                     await self.requeue_stale()
                 passes += 1
@@ -172,4 +188,5 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 30.0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            urgent = self._wake.is_set()
             self._wake.clear()

@@ -98,6 +98,8 @@ async def store_event(
     (stored,) = await services.store.append(
         stream or f"tests-{uuid.uuid4().hex[:8]}", event, outbox=outbox
     )
+    if outbox:
+        services.relay.nudge()  # as any writer of outbox rows other than the webhooks must
     return stored
 
 

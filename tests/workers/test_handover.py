@@ -7,6 +7,7 @@ import pickle
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -223,6 +224,40 @@ async def test_events_handed_over_in_quick_succession_are_marked_in_one_write() 
     await relay.stop()
 
     assert [sorted(ids) for ids in store.mark_writes] == [sorted(e.id for e in events)]
+
+
+async def test_routine_relay_passes_leave_fresh_entries_to_their_hand_over() -> None:
+    store = InMemoryEventStore()
+    queue = RecordingQueue()
+    relay = OutboxRelay(store, queue, poll_seconds=0.02, grace=timedelta(seconds=0.5))
+    await relay.start()
+    await asyncio.sleep(0.05)  # the first pass, which takes everything, has run
+    (event,) = await stored(store, 1)
+
+    await asyncio.sleep(0.2)  # several routine passes
+    untouched = list(queue.calls)
+    relay.nudge()
+    await asyncio.sleep(0.1)
+    await relay.stop()
+
+    assert untouched == []
+    assert [[h.event_id for h in call] for call in queue.calls] == [[event.id]]
+
+
+async def test_an_entry_left_pending_past_the_grace_is_handed_over() -> None:
+    store = InMemoryEventStore()
+    queue = RecordingQueue()
+    relay = OutboxRelay(store, queue, poll_seconds=0.02, grace=timedelta(seconds=0.1))
+    await relay.start()
+    await asyncio.sleep(0.05)
+    (event,) = await stored(store, 1)  # its hand-over died with the process, say
+
+    await asyncio.sleep(0.4)
+    await relay.stop()
+
+    assert [[h.event_id for h in call] for call in queue.calls] == [[event.id]]
+    entry = await store.outbox_get(event.id)
+    assert entry is not None and entry.status is OutboxStatus.ENQUEUED
 
 
 async def test_a_hand_over_that_times_out_leaves_the_events_pending_for_the_relay() -> None:
