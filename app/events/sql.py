@@ -10,33 +10,27 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app import jsoncodec
 from app.events.group_commit import GroupCommitter, PendingAppend
-from app.events.model import Event, EventMetadata
+from app.events.model import Event
+from app.events.sql_groups import APPEND_LOCK_KEY, write_group_function, write_group_statements
+from app.events.sql_rows import (
+    CHECKPOINTS,
+    EVENTS,
+    OUTBOX,
+    metadata_of,
+    outbox_row,
+    to_event,
+    to_outbox,
+)
 from app.events.store import (
     ANY_VERSION,
     ConcurrencyError,
     DuplicateEventError,
     OutboxEntry,
     OutboxStatus,
-)
-from app.events.tables import CheckpointRecord, EventRecord, OutboxRecord
-
-EVENTS = EventRecord.__table__  # type: ignore[attr-defined]
-OUTBOX = OutboxRecord.__table__  # type: ignore[attr-defined]
-CHECKPOINTS = CheckpointRecord.__table__  # type: ignore[attr-defined]
-
-# Every append takes this transaction-scoped lock on PostgreSQL, so positions are handed out
-# in commit order and a reader that follows `position > checkpoint` never skips an event that
-# commits late. The number is arbitrary but fixed ("kintsugi" in ASCII, truncated).
-APPEND_LOCK_KEY = 0x6B696E747375
-_APPEND = text(
-    "SELECT * FROM kintsugi_append(CAST(:events AS jsonb), CAST(:payloads AS json[]), :lock_key)"
-    " ORDER BY out_n"
 )
 
 
@@ -51,9 +45,7 @@ class SqlEventStore:
         self._single = (
             engine.execution_options(isolation_level="AUTOCOMMIT") if self._is_postgres else engine
         )
-        self._group = GroupCommitter(
-            self._write_group_postgres if self._is_postgres else self._write_group
-        )
+        self._group = GroupCommitter(self._write_group)
         # SQLite allows one writer at a time anyway; queueing in-process avoids busy retries.
         self._local_lock = asyncio.Lock()
 
@@ -121,115 +113,19 @@ class SqlEventStore:
         query = select(EVENTS).where(EVENTS.c.idempotency_key.in_(keys)).limit(1)
         row = (await conn.execute(query)).first()
         if row is not None:
-            raise DuplicateEventError(row.idempotency_key, _to_event(row))
+            raise DuplicateEventError(row.idempotency_key, to_event(row))
 
     async def _write_group(
         self, group: Sequence[PendingAppend]
     ) -> list[Event | DuplicateEventError]:
-        """One transaction for a group of single-event appends (any version): duplicates are
-        refused by idempotency key, versions are numbered per stream in arrival order."""
+        if self._is_postgres:
+            async with self._single.connect() as conn:
+                return await write_group_function(conn, group, self._events_by_id)
         async with self._writing() as conn:
-            if self._is_postgres:
-                await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
-                )
-            keys = [p.event.idempotency_key for p in group if p.event.idempotency_key]
-            taken: dict[str, Event] = {}
-            if keys:
-                query = select(EVENTS).where(EVENTS.c.idempotency_key.in_(keys))
-                taken = {row.idempotency_key: _to_event(row) for row in await conn.execute(query)}
-            streams = sorted({p.stream for p in group})
-            versions_query = (
-                select(EVENTS.c.stream, func.max(EVENTS.c.stream_version))
-                .where(EVENTS.c.stream.in_(streams))
-                .group_by(EVENTS.c.stream)
-            )
-            versions = {name: int(v) for name, v in await conn.execute(versions_query)}
-            outcomes: list[Event | DuplicateEventError] = []
-            accepted: list[Event] = []
-            claimed: dict[str, Event] = {}
-            for pending in group:
-                event, key = pending.event, pending.event.idempotency_key
-                if key is not None and (key in taken or key in claimed):
-                    outcomes.append(DuplicateEventError(key, taken.get(key) or claimed[key]))
-                    continue
-                versions[pending.stream] = versions.get(pending.stream, 0) + 1
-                kept = event.model_copy(
-                    update={"stream": pending.stream, "stream_version": versions[pending.stream]}
-                )
-                if key is not None:
-                    claimed[key] = kept
-                accepted.append(kept)
-                outcomes.append(kept)
-            if not accepted:
-                return outcomes
-            rows = [_event_row(e) for e in accepted]
-            inserted = await conn.execute(
-                insert(EVENTS).returning(EVENTS.c.id, EVENTS.c.position), rows
-            )
-            positions = {row.id: row.position for row in inserted}
-            stored = {e.id: e.model_copy(update={"position": positions[e.id]}) for e in accepted}
-            wanted = {p.event.id for p in group if p.outbox}
-            queued = [_outbox_values(e, e.position) for e in stored.values() if e.id in wanted]
-            if queued:
-                await conn.execute(insert(OUTBOX), queued)
-        # Duplicates of an event accepted in this very group point at its stored copy.
-        return [
-            stored[o.id]
-            if isinstance(o, Event)
-            else DuplicateEventError(o.key, stored.get(o.existing.id, o.existing))
-            for o in outcomes
-        ]
+            return await write_group_statements(conn, group)
 
-    async def _write_group_postgres(
-        self, group: Sequence[PendingAppend]
-    ) -> list[Event | DuplicateEventError]:
-        """`_write_group` as one statement: the `kintsugi_append` function (migration 0002)
-        applies the same rules under the same lock, in one round trip instead of seven."""
-        events = jsoncodec.dumps(
-            [
-                {
-                    "id": str(p.event.id),
-                    "type": p.event.type,
-                    "source": p.event.source,
-                    "stream": p.stream,
-                    "metadata": _metadata(p.event),
-                    "idempotency_key": p.event.idempotency_key,
-                    "occurred_at": p.event.occurred_at.isoformat(),
-                    "outbox": p.outbox,
-                }
-                for p in group
-            ]
-        )
-        payloads = [jsoncodec.dumps(p.event.payload) for p in group]
-        parameters = {"events": events, "payloads": payloads, "lock_key": APPEND_LOCK_KEY}
-        async with self._single.connect() as conn:
-            rows = (await conn.execute(_APPEND, parameters)).all()
-        stored: dict[uuid.UUID, Event] = {}
-        outcomes: list[Event | DuplicateEventError | uuid.UUID] = []
-        for pending, row in zip(group, rows, strict=True):
-            if row.out_existing is not None:
-                outcomes.append(row.out_existing)
-                continue
-            event = pending.event.model_copy(
-                update={
-                    "stream": pending.stream,
-                    "stream_version": row.out_version,
-                    "position": row.out_position,
-                }
-            )
-            stored[event.id] = event
-            outcomes.append(event)
-        missing = [o for o in outcomes if isinstance(o, uuid.UUID) and o not in stored]
-        if missing:
-            for event in await self._many(select(EVENTS).where(EVENTS.c.id.in_(missing))):
-                stored[event.id] = event
-        return [
-            DuplicateEventError(pending.event.idempotency_key or "", stored[outcome])
-            if isinstance(outcome, uuid.UUID)
-            else outcome
-            for pending, outcome in zip(group, outcomes, strict=True)
-        ]
+    async def _events_by_id(self, ids: list[uuid.UUID]) -> list[Event]:
+        return await self._many(select(EVENTS).where(EVENTS.c.id.in_(ids)))
 
     async def _stream_version(self, conn: AsyncConnection, stream: str) -> int:
         query = select(func.max(EVENTS.c.stream_version)).where(EVENTS.c.stream == stream)
@@ -252,7 +148,7 @@ class SqlEventStore:
                     stream=stream,
                     stream_version=version,
                     payload=event.payload,
-                    metadata=_metadata(event),
+                    metadata=metadata_of(event),
                     idempotency_key=event.idempotency_key,
                     occurred_at=event.occurred_at,
                 )
@@ -260,7 +156,7 @@ class SqlEventStore:
             )
         ).scalar_one()
         if outbox:
-            await conn.execute(_outbox_row(event, position))
+            await conn.execute(outbox_row(event, position))
         return event.model_copy(
             update={"stream": stream, "stream_version": version, "position": position}
         )
@@ -278,8 +174,8 @@ class SqlEventStore:
             row = (await conn.execute(query)).first()
         if row is None:
             return None, None
-        entry = None if row.event_id is None else _to_outbox(row)
-        return _to_event(row), entry
+        entry = None if row.event_id is None else to_outbox(row)
+        return to_event(row), entry
 
     async def find_by_idempotency_key(self, key: str) -> Event | None:
         return await self._one(select(EVENTS).where(EVENTS.c.idempotency_key == key))
@@ -344,7 +240,7 @@ class SqlEventStore:
     async def outbox_get(self, event_id: uuid.UUID) -> OutboxEntry | None:
         async with self._single.connect() as conn:
             row = (await conn.execute(select(OUTBOX).where(OUTBOX.c.event_id == event_id))).first()
-        return None if row is None else _to_outbox(row)
+        return None if row is None else to_outbox(row)
 
     async def outbox_mark(
         self,
@@ -419,7 +315,7 @@ class SqlEventStore:
             query = query.where(OUTBOX.c.updated_at < updated_before)
         query = query.order_by(OUTBOX.c.position).limit(limit)
         async with self._single.connect() as conn:
-            return [_to_outbox(row) for row in await conn.execute(query)]
+            return [to_outbox(row) for row in await conn.execute(query)]
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -427,75 +323,8 @@ class SqlEventStore:
     async def _one(self, query: Any) -> Event | None:
         async with self._single.connect() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else _to_event(row)
+        return None if row is None else to_event(row)
 
     async def _many(self, query: Any) -> list[Event]:
         async with self._single.connect() as conn:
-            return [_to_event(row) for row in await conn.execute(query)]
-
-
-def _event_row(event: Event) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "type": event.type,
-        "source": event.source,
-        "stream": event.stream,
-        "stream_version": event.stream_version,
-        "payload": event.payload,
-        "metadata": _metadata(event),
-        "idempotency_key": event.idempotency_key,
-        "occurred_at": event.occurred_at,
-    }
-
-
-def _outbox_values(event: Event, position: int | None) -> dict[str, Any]:
-    return {
-        "event_id": event.id,
-        "position": position,
-        "event_type": event.type,
-        "status": OutboxStatus.PENDING.value,
-        "attempts": 0,
-        "rounds": 0,
-        "updated_at": datetime.now(UTC),
-    }
-
-
-def _outbox_row(event: Event, position: int) -> Any:
-    return insert(OUTBOX).values(_outbox_values(event, position))
-
-
-def _metadata(event: Event) -> dict[str, Any]:
-    return event.metadata.model_dump(mode="json", exclude_none=True)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands timestamps back without a zone; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _to_event(row: Row[Any]) -> Event:
-    return Event(
-        id=row.id,
-        type=row.type,
-        source=row.source,
-        stream=row.stream,
-        stream_version=row.stream_version,
-        position=row.position,
-        payload=row.payload,
-        metadata=EventMetadata.model_validate(row.metadata),
-        idempotency_key=row.idempotency_key,
-        occurred_at=_aware(row.occurred_at),
-    )
-
-
-def _to_outbox(row: Row[Any]) -> OutboxEntry:
-    return OutboxEntry(
-        event_id=row.event_id,
-        position=row.position,
-        event_type=row.event_type,
-        status=OutboxStatus(row.status),
-        attempts=row.attempts,
-        last_error=row.last_error,
-        updated_at=_aware(row.updated_at),
-        rounds=row.rounds,
-    )
+            return [to_event(row) for row in await conn.execute(query)]
