@@ -169,6 +169,20 @@ def recorded_cases(events: Iterable[Event], *, repository: str | None = None) ->
     return found
 
 
+def recorded_installations(events: Iterable[Event]) -> dict[str, int]:
+    """Each repository's installation as its newest `case_opened` recorded it: in the payload,
+    or else in the metadata the causing webhook passed on. Repositories whose cases recorded
+    none (Sentry cases from before the payload kept it) are absent."""
+    found: dict[str, int] = {}
+    opened = [e for e in events if e.type == EventType.HEALING_CASE_OPENED]
+    for event in sorted(opened, key=lambda e: e.position or 0, reverse=True):
+        repo = event.payload.get("repository")
+        installation = event.payload.get("installation_id", event.metadata.installation_id)
+        if isinstance(repo, str) and isinstance(installation, int) and repo not in found:
+            found[repo] = installation
+    return found
+
+
 class RecordedSource:
     """Recorded cases for one evolution run: the newest `max_cases` (of one repository, or of
     all), each checked out at its commit into a scratch directory that lives as long as the run.

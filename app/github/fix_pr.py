@@ -150,7 +150,12 @@ class FixPullRequests:
                     )
 
             async def publish(event: Event) -> None:
-                where = {"repository": target.repository, "commit": checkout.head_sha}
+                # The installation too, so a nightly replay can clone the case again through it.
+                where = {
+                    "repository": target.repository,
+                    "commit": checkout.head_sha,
+                    "installation_id": target.installation_id,
+                }
                 stamped = cause.caused(event.type, event.source, {**event.payload, **where})
                 await self.store.append(event.stream, stamped)
 

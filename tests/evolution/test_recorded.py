@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from app.events.model import Event, EventType
+from app.events.model import Event, EventMetadata, EventType
 from app.evolution.recorded import (
     RecordedSource,
     UnreadableRecord,
     incident_from_data,
     recorded_cases,
+    recorded_installations,
 )
 from app.healing.incidents import incident_from_traceback
 
@@ -135,3 +136,18 @@ async def test_the_source_checks_out_the_newest_cases_and_counts_the_ones_it_can
     assert "not our ref" in summary["skip_reasons"]["octo/shop#gone"]
     assert "does not read back" in summary["skip_reasons"]["octo/shop#unreadable"]
     assert not root.exists()  # the checkouts live only as long as the run
+
+
+def test_a_repository_is_cloned_through_the_installation_its_newest_case_recorded() -> None:
+    reinstalled = opened(3, "new", installation_id=12)
+    old = opened(1, "old", installation_id=11)
+    # Before the payload kept it, only the webhook's metadata said which installation asked.
+    from_webhook = opened(2, "ci", repo="octo/depot").model_copy(
+        update={"metadata": EventMetadata(installation_id=21)}
+    )
+    sentry_before = opened(4, "sentry", repo="octo/legacy")  # no installation anywhere
+    elsewhere = later(5, EventType.HEALING_PR_OPENED, "new", repository="octo/other")
+
+    found = recorded_installations([old, from_webhook, reinstalled, sentry_before, elsewhere])
+
+    assert found == {"octo/shop": 12, "octo/depot": 21}
