@@ -52,9 +52,16 @@ async def handle_event(
 async def evolve_nightly(ctx: dict[str, Any]) -> str:
     """arq cron job: one evolution run (replay, promote or roll back) on the worker's store."""
     from app.evolution.scheduled import configured_evolver, configured_llm
+    from app.github.replay_checkouts import app_recorded_source
 
     settings: Settings = ctx["settings"]
-    evolver = configured_evolver(settings, ctx["store"], llm_provider=configured_llm(settings))
+    # With an App, recorded live cases of every repository are replayed alongside the corpus.
+    recorded = app_recorded_source(settings, ctx["store"])
+    if recorded is None:
+        log.info("nightly evolution replays the corpus only (no GitHub App to clone cases with)")
+    evolver = configured_evolver(
+        settings, ctx["store"], llm_provider=configured_llm(settings), recorded=recorded
+    )
     return str((await evolver.evolve())["status"])
 
 

@@ -48,12 +48,16 @@ async def _evolve(args: argparse.Namespace, console: Any) -> dict[str, Any]:
     from app.events.sql import SqlEventStore
     from app.evolution.evolver import Progress as EvolutionProgress
     from app.evolution.scheduled import configured_evolver, configured_llm
+    from app.github.replay_checkouts import app_recorded_source
     from app.settings import get_settings
 
     settings = get_settings()
     if args.corpus is not None:
         settings = settings.model_copy(update={"evolution_corpus_path": args.corpus})
     engine = create_engine(settings.resolved_database_url)
+    store = SqlEventStore(engine)
+    recorded = app_recorded_source(settings, store)
+    console.print(_recorded_note(settings, recorded is not None))
     with Progress(
         TextColumn("[bold]{task.fields[stage]:<10}"),
         BarColumn(),
@@ -77,16 +81,32 @@ async def _evolve(args: argparse.Namespace, console: Any) -> dict[str, Any]:
             await ensure_schema(engine, auto_migrate=settings.is_sqlite)
             evolver = configured_evolver(
                 settings,
-                SqlEventStore(engine),
+                store,
                 llm_provider=configured_llm(settings),
                 dry_run=args.dry_run,
                 on_progress=show,
                 sample_size=args.cases,
                 challengers=args.challengers,
+                recorded=recorded,
             )
             return await evolver.evolve()
         finally:
             await engine.dispose()
+
+
+def _recorded_note(settings: Any, with_app: bool) -> str:
+    """What this run replays besides the corpus, and why."""
+    if with_app:
+        return (
+            f"replaying the corpus and the {settings.evolution_recorded_cases} newest recorded "
+            "cases of all repositories, each cloned through its installation"
+        )
+    if settings.evolution_recorded_cases <= 0:
+        return "replaying the corpus only: EVOLUTION_RECORDED_CASES=0"
+    return (
+        "replaying the corpus only: no GitHub App is configured (GITHUB_APP_ID), so recorded "
+        "cases cannot be cloned"
+    )
 
 
 def _print_result(result: dict[str, Any]) -> None:
@@ -125,6 +145,13 @@ def _print_result(result: dict[str, Any]) -> None:
     rollback = result.get("rollback") or {}
     if rollback.get("rolled_back"):
         console.print(f"rolled back: {rollback['reason']}")
+    recorded = result.get("recorded")
+    if recorded:
+        console.print(
+            f"recorded cases: {recorded['replayed']} replayed, {recorded['skipped']} skipped"
+        )
+        for name, reason in recorded["skip_reasons"].items():
+            console.print(f"  skipped {name}: {reason}")
     console.print(
         f"active variant: {result['active_variant']}; improvements applied: "
         f"{result['improvements_applied']}; {result.get('seconds', 0)} s"

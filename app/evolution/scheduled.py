@@ -7,6 +7,7 @@ from typing import Any
 from app.events.store import EventStore
 from app.evolution.corpus import default_corpus_path
 from app.evolution.evolver import OnProgress, SelfEvolvingAI
+from app.evolution.recorded import RecordedSource
 from app.healing.pipeline import Budget
 from app.settings import Settings
 
@@ -20,8 +21,10 @@ def configured_evolver(
     on_progress: OnProgress | None = None,
     sample_size: int | None = None,
     challengers: int | None = None,
+    recorded: RecordedSource | None = None,
 ) -> SelfEvolvingAI:
-    """A `SelfEvolvingAI` over the configured store and corpus, all case kinds."""
+    """A `SelfEvolvingAI` over the configured store and corpus, all case kinds, plus the
+    recorded live cases `recorded` checks out (the App's, built outside the domain)."""
     return SelfEvolvingAI(
         llm_provider,
         store=store,
@@ -37,6 +40,7 @@ def configured_evolver(
         ),
         dry_run=dry_run,
         on_progress=on_progress,
+        recorded=recorded,
     )
 
 

@@ -63,3 +63,22 @@ def test_a_real_run_records_its_replay_and_prints_a_table(
     assert "(active)" in out and "1/1" in out
     assert main(["events", "count", "--type", "evolution.replay_completed"]) == 0
     assert capsys.readouterr().out.strip() == "1"
+
+
+def test_without_an_app_the_run_says_it_replays_the_corpus_only(
+    database: Path,
+    one_case_corpus: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GITHUB_APP_ID", raising=False)
+    monkeypatch.delenv("GITHUB_APP_PRIVATE_KEY", raising=False)
+    monkeypatch.delenv("GITHUB_APP_PRIVATE_KEY_PATH", raising=False)
+
+    code = main(["evolve", "--dry-run", "--json", "--corpus", str(one_case_corpus)])
+
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "replaying the corpus only: no GitHub App is configured" in captured.err
+    result = json.loads(captured.out)
+    assert result["cases"] == ["key_error"] and "recorded" not in result
