@@ -14,6 +14,7 @@ from arq.constants import in_progress_key_prefix
 from arq.utils import timestamp_ms
 from arq.worker import Worker
 from pydantic import ValidationError
+from redis.commands.core import AsyncScript
 
 from app.database import create_engine, ensure_schema
 from app.events.model import Event
@@ -200,6 +201,7 @@ class WakeableWorker(Worker):
     """
 
     _saturated = False
+    _claim: AsyncScript | None = None
 
     async def main(self) -> None:
         if self._pool is None:
@@ -230,8 +232,9 @@ class WakeableWorker(Worker):
         self._saturated = False
         free = self.max_jobs - self.job_counter
         if self.allow_pick_jobs and free > 0:
-            claim = self.pool.register_script(_CLAIM_DUE)
-            claimed = await claim(
+            if self._claim is None:
+                self._claim = self.pool.register_script(_CLAIM_DUE)  # hashed once, not per poll
+            claimed = await self._claim(
                 keys=[self.queue_name, wake_key(self.queue_name)],
                 args=[
                     timestamp_ms(),

@@ -50,21 +50,30 @@ class JobResult:
     error: str | None = None
 
 
-class DoneMarks:
-    """Marks finished jobs done in the outbox, sharing writes among jobs that finish together.
+class OutboxMarks:
+    """Outbox marks of one kind (a status, optionally only from another), sharing writes.
 
     Marks wait `delay` and go out together, as do those arriving while a write is under way.
     `mark` returns a future that is done once the mark is written (or failed); `flush` writes
     whatever is waiting.
     """
 
-    def __init__(self, store: EventStore, *, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        status: OutboxStatus,
+        *,
+        only_if: OutboxStatus | None = None,
+        delay: float = 0.0,
+    ) -> None:
         self.store = store
+        self.status = status
+        self.only_if = only_if
         self.delay = delay
-        self._waiting: dict[uuid.UUID, tuple[int, asyncio.Future[None]]] = {}
+        self._waiting: dict[uuid.UUID, tuple[int | None, asyncio.Future[None]]] = {}
         self._writer: asyncio.Task[None] | None = None
 
-    def mark(self, event_id: uuid.UUID, attempts: int) -> asyncio.Future[None]:
+    def mark(self, event_id: uuid.UUID, attempts: int | None = None) -> asyncio.Future[None]:
         written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting[event_id] = (attempts, written)
         if self._writer is None or self._writer.done():
@@ -81,14 +90,14 @@ class DoneMarks:
             await asyncio.sleep(delay)
         while self._waiting:
             batch, self._waiting = self._waiting, {}
-            by_attempts: dict[int, list[uuid.UUID]] = {}
+            by_attempts: dict[int | None, list[uuid.UUID]] = {}
             for event_id, (attempts, _) in batch.items():
                 by_attempts.setdefault(attempts, []).append(event_id)
             failure: Exception | None = None
             try:
                 for attempts, event_ids in by_attempts.items():
                     await self.store.outbox_mark_many(
-                        event_ids, OutboxStatus.DONE, attempts=attempts
+                        event_ids, self.status, only_if=self.only_if, attempts=attempts
                     )
             except Exception as error:
                 failure = error
@@ -127,7 +136,7 @@ class EventJob:
         self.timeout_seconds = timeout_seconds
         self.retry_base_seconds = retry_base_seconds
         self.defer_done_marks = defer_done_marks
-        self._done = DoneMarks(store, delay=0.05 if defer_done_marks else 0.0)
+        self._done = OutboxMarks(store, OutboxStatus.DONE, delay=0.05 if defer_done_marks else 0.0)
 
     async def run(self, event_id: uuid.UUID, attempt: int, event: Event | None = None) -> JobResult:
         """Attempt number `attempt` (from 1) at handling the event.

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from app.events.model import Event
 from app.events.store import EventStore, OutboxEntry, OutboxStatus
+from workers.jobs import OutboxMarks
 from workers.queue import Handover, JobQueue
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,11 @@ class OutboxRelay:
         self.grace = grace
         self._to_enqueue: list[Event] = []
         self._enqueuing: asyncio.Task[None] | None = None
-        self._to_mark: set[uuid.UUID] = set()
-        self._marking: asyncio.Task[None] | None = None
+        # Nothing waits for these marks (a relay pass only enqueues again, which the job id
+        # absorbs), so a stream of hand-overs shares one write per `mark_delay`.
+        self._marks = OutboxMarks(
+            store, OutboxStatus.ENQUEUED, only_if=OutboxStatus.PENDING, delay=mark_delay
+        )
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.queue_available = True
@@ -90,25 +93,8 @@ class OutboxRelay:
                 log.debug("hand-over failed; left to the relay", extra={"error": repr(error)})
                 self.nudge()
                 continue
-            self._to_mark.update(event.id for event in batch)
-            if self._marking is None or self._marking.done():
-                self._marking = asyncio.create_task(self._mark_enqueued())
-
-    async def _mark_enqueued(self) -> None:
-        # Nothing waits for these marks (the relay only re-enqueues, which the job id absorbs),
-        # so they wait `mark_delay` and go out together, as do those arriving while one write
-        # is under way: at a steady stream of webhooks, one write per interval, not per event.
-        await asyncio.sleep(self.mark_delay)
-        while self._to_mark:
-            batch = list(self._to_mark)
-            self._to_mark.clear()
-            try:
-                await self.store.outbox_mark_many(
-                    batch, OutboxStatus.ENQUEUED, only_if=OutboxStatus.PENDING
-                )
-            except Exception as error:
-                # They stay pending: the next relay pass enqueues them again, the job id absorbs it.
-                log.warning("could not mark events enqueued", extra={"error": repr(error)})
+            for event in batch:
+                self._marks.mark(event.id).add_done_callback(_log_failed_mark)
 
     async def start(self) -> None:
         if self._task is None:
@@ -117,8 +103,7 @@ class OutboxRelay:
     async def stop(self) -> None:
         if self._enqueuing is not None:
             await asyncio.gather(self._enqueuing, return_exceptions=True)
-        if self._marking is not None:
-            await asyncio.gather(self._marking, return_exceptions=True)
+        await self._marks.flush()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -190,3 +175,9 @@ class OutboxRelay:
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
             urgent = self._wake.is_set()
             self._wake.clear()
+
+
+def _log_failed_mark(written: asyncio.Future[None]) -> None:
+    # The entry stays pending: the next relay pass enqueues it again, the job id absorbs it.
+    if not written.cancelled() and written.exception() is not None:
+        log.warning("could not mark events enqueued", extra={"error": repr(written.exception())})

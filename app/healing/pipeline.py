@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 import logging
@@ -245,6 +246,17 @@ class Healer:
             # own proposals (each waits for the verdict on the last) is tried as it proposes.
             paced = hasattr(strategy, "parallel")
             window = parallel if paced or not ranking.active else max(parallel, RANK_WINDOW)
+            validate = functools.partial(
+                self._validate_window,
+                parallel=parallel,
+                limit=limit,
+                validator=validator,
+                targets=targets,
+                baseline=baseline,
+                deadline=stop_at,
+                result=result,
+                stream=stream,
+            )
             batch: list[Candidate] = []
             proposals = _replay(held[id(strategy)]) if last_resort else strategy.propose(context)
             async for candidate in proposals:
@@ -261,31 +273,11 @@ class Healer:
                     continue
                 batch.append(candidate)
                 if len(batch) >= window:
-                    found = await self._validate_window(
-                        ranking.order(batch, context.files),
-                        parallel,
-                        limit,
-                        validator,
-                        targets,
-                        baseline,
-                        stop_at,
-                        result,
-                        stream,
-                    )
+                    found = await validate(ranking.order(batch, context.files))
                     if found is not None:
                         return found
                     batch = []
-            found = await self._validate_window(
-                ranking.order(batch, context.files),
-                parallel,
-                limit,
-                validator,
-                targets,
-                baseline,
-                stop_at,
-                result,
-                stream,
-            )
+            found = await validate(ranking.order(batch, context.files))
             if found is not None:
                 return found
         return None

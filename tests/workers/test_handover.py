@@ -19,7 +19,7 @@ from app.events import Event, EventStore, InMemoryEventStore, OutboxStatus
 from app.services import open_services
 from tests.workers.test_arq import isolated, wait_for
 from workers.arq_worker import build_worker, handle_event
-from workers.jobs import DoneMarks, EventJob, JobOutcome, Router
+from workers.jobs import EventJob, JobOutcome, OutboxMarks, Router
 from workers.queue import HANDLE_EVENT, ArqQueue, Handover, wake_key
 from workers.relay import OutboxRelay
 
@@ -118,7 +118,7 @@ async def test_a_retry_reads_the_event_back_and_skips_it_when_done() -> None:
 async def test_jobs_finishing_together_share_their_done_writes() -> None:
     store = CountingStore()
     events = await stored(store, 20)
-    marks = DoneMarks(store)
+    marks = OutboxMarks(store, OutboxStatus.DONE)
 
     first = marks.mark(events[0].id, 1)
     await asyncio.sleep(0.001)  # its write is under way
@@ -140,7 +140,7 @@ async def test_a_failed_done_write_fails_every_job_waiting_on_it() -> None:
 
     store = BrokenStore()
     events = await stored(store, 3)
-    marks = DoneMarks(store)
+    marks = OutboxMarks(store, OutboxStatus.DONE)
 
     outcomes = await asyncio.gather(*(marks.mark(e.id, 1) for e in events), return_exceptions=True)
 
