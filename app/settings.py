@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     evolution_replay_cases: int = Field(default=12, ge=1)  # corpus cases per evolution run
     evolution_challengers: int = Field(default=3, ge=1)  # challengers replayed per run
     evolution_budget_seconds: float = Field(default=1800.0, gt=0)  # wall clock per run
-    evolution_recorded_cases: int = Field(default=5, ge=0)  # newest live cases `/evolve` replays
+    evolution_recorded_cases: int = Field(default=5, ge=0)  # newest recorded cases replayed
     evolution_corpus_path: Path | None = None  # unset: bench/corpus of a source checkout
     evolution_cron_hour: int = Field(default=3, ge=0, le=23)  # nightly run, UTC hour
 
