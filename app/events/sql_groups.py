@@ -84,8 +84,8 @@ async def write_group_function(
     read_events: Callable[[list[uuid.UUID]], Awaitable[list[Event]]],
 ) -> list[Event | DuplicateEventError]:
     """`write_group_statements` as one statement on PostgreSQL, on an autocommit connection:
-    the `kintsugi_append` function (migration 0002) applies the same rules under the append
-    lock, in one round trip instead of seven. `read_events` fetches the stored events that
+    the `kintsugi_append` function (migration 0003) applies the same rules under the append
+    lock, in one round trip and as set operations. `read_events` fetches the stored events that
     refused duplicates point at."""
     events = jsoncodec.dumps(
         [
