@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -31,17 +32,21 @@ log = logging.getLogger(__name__)
 
 
 async def handle_event(
-    ctx: dict[str, Any], event_id: str, event: dict[str, Any] | None = None
+    ctx: dict[str, Any], event_id: str, event: str | dict[str, Any] | None = None
 ) -> str:
     """arq job: one attempt at the event's handlers; a transient failure becomes arq's Retry.
 
-    A fresh event travels with its job (`ArqQueue.enqueue_many`); one that no longer reads as
-    an `Event` (written by another version) is simply read back from the store."""
+    A fresh event travels with its job as JSON (`ArqQueue.enqueue_many`; jobs queued by
+    earlier versions carry a dict); one that no longer reads as an `Event` is simply read back
+    from the store."""
     job: EventJob = ctx["event_job"]
     carried = None
     if event is not None:
         try:
-            carried = Event.model_validate(event)
+            if isinstance(event, str):
+                carried = Event.model_validate_json(event)
+            else:
+                carried = Event.model_validate(event)
         except ValidationError:
             log.warning("event carried by the job is unreadable; reading it from the store")
     result = await job.run(uuid.UUID(event_id), ctx["job_try"], carried)
@@ -111,8 +116,20 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
         "max_tries": settings.job_max_tries + 1,
         "job_timeout": settings.job_timeout_seconds + 30,
         "keep_result": 3600,
+        "job_serializer": serialize_without_event,
         "handle_signals": True,
     }
+
+
+def serialize_without_event(data: dict[str, Any]) -> bytes:
+    """arq's pickle, except that a kept result records only the event id of its job's arguments.
+
+    arq copies a job's arguments into the result it keeps for `keep_result`; for
+    `handle_event` that would be the whole event, an hour long, for every webhook. Nothing reads
+    results back: they are kept so that a finished job's id is refused when enqueued again."""
+    if "r" in data and data.get("f") == handle_event.__name__ and data.get("a"):
+        data = {**data, "a": tuple(data["a"][:1])}
+    return pickle.dumps(data)
 
 
 RunFunctions = Callable[[Event, list[str]], Awaitable[None]]

@@ -101,8 +101,19 @@ def run_worker(args: argparse.Namespace) -> int:
         )
     configure_logging(settings.log_level, json_lines=settings.log_json)
     init_error_reporting(settings)
+    use_uvloop()
     build_worker(settings, region=args.region).run()
     return 0
+
+
+def use_uvloop() -> None:
+    """Run the worker on uvloop, as uvicorn runs the server: a job's Redis round trips cost
+    less CPU there than on asyncio's own loop. Without uvloop installed, asyncio's loop it is."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 def run_migrate(args: argparse.Namespace) -> int:

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import redis
 from arq.constants import job_key_prefix, result_key_prefix
-from arq.jobs import Job, JobStatus
+from arq.jobs import Job, JobStatus, deserialize_result, serialize_result
 
 from app.events import Event, EventStore, InMemoryEventStore, OutboxStatus
 from app.services import open_services
 from tests.workers.test_arq import isolated, wait_for
-from workers.arq_worker import build_worker, handle_event
+from workers.arq_worker import build_worker, handle_event, serialize_without_event
 from workers.jobs import EventJob, JobOutcome, OutboxMarks, Router
 from workers.queue import HANDLE_EVENT, ArqQueue, Handover, wake_key
 from workers.relay import OutboxRelay
@@ -305,7 +305,7 @@ async def test_arq_jobs_are_written_as_arq_writes_them(arq_queue: ArqQueue) -> N
     recovered_job = await Job(f"{recovered}:2", redis, _queue_name=arq_queue.queue_name).info()
     assert fresh_job is not None and recovered_job is not None
     assert fresh_job.function == recovered_job.function == HANDLE_EVENT
-    assert fresh_job.args == (str(fresh.id), fresh.model_dump(mode="json"))
+    assert fresh_job.args == (str(fresh.id), fresh.model_dump_json())
     assert recovered_job.args == (str(recovered),)
     status = await Job(str(fresh.id), redis, _queue_name=arq_queue.queue_name).status()
     assert status is JobStatus.queued
@@ -356,6 +356,44 @@ async def test_an_unreadable_carried_event_is_read_from_the_store() -> None:
 
     assert outcome == JobOutcome.DONE.value
     assert seen == [event.id] and store.reads == 1
+
+
+async def test_an_event_carried_as_json_or_by_an_earlier_version_is_not_read_back() -> None:
+    store = CountingStore()
+    seen: list[Event] = []
+    router = Router()
+
+    async def handler(event: Event) -> None:
+        seen.append(event)
+
+    router.on("t", handler)
+    as_json, as_dict = await stored(store, 2)
+    ctx = {"event_job": EventJob(store, router), "job_try": 1}
+
+    await handle_event(ctx, str(as_json.id), as_json.model_dump_json())
+    await handle_event(ctx, str(as_dict.id), as_dict.model_dump(mode="json"))
+
+    assert seen == [as_json, as_dict] and store.reads == 0
+
+
+def test_a_kept_result_records_the_event_id_not_the_event() -> None:
+    event = Event(type="t", source="tests", payload={"comment": "x" * 10_000})
+    args = (str(event.id), event.model_dump_json())
+    now = int(time.time() * 1000)
+    result = serialize_result(
+        HANDLE_EVENT, args, {}, 1, now, True, "done", now, now, "ref", "q",
+        job_id=str(event.id), serializer=serialize_without_event,
+    )  # fmt: skip
+    job = serialize_without_event(serialize_job_data(args))
+
+    assert result is not None and len(result) < 1_000
+    kept = deserialize_result(result)
+    assert kept.args == (str(event.id),) and kept.result == "done" and kept.success
+    assert pickle.loads(job)["a"] == args  # a job itself keeps its arguments
+
+
+def serialize_job_data(args: tuple[Any, ...]) -> dict[str, Any]:
+    return {"t": 1, "f": HANDLE_EVENT, "a": args, "k": {}, "et": 0}
 
 
 @pytest.mark.redis
