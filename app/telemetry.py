@@ -135,12 +135,21 @@ def _init_sentry(settings: Settings, scrubber: Scrubber, environment: str) -> No
     )
 
 
+# Young objects allowed before the collector's first generation runs (CPython's default: 700).
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
 def freeze_long_lived_objects() -> None:
     """Move everything alive now (modules, models, pools: what a server keeps until it stops)
-    out of the cyclic garbage collector's sight.
+    out of the cyclic garbage collector's sight, and let young objects pile up longer.
 
     Its full passes walk every tracked object; with githubkit's models and litellm loaded that
     is hundreds of thousands of them, and a pass stalled every request in flight for ~100 ms.
-    Objects created later are collected as usual."""
+    Objects created later are collected as usual, but not every few hundred allocations: 32
+    webhooks in flight hold some 10,000 young objects (parsed payloads, validated models), so
+    at the default threshold the collector ran about once per webhook, re-walking the payloads
+    still in use: 50 of ~510 µs of CPU per webhook. Garbage in cycles waits a little longer."""
     gc.collect()
     gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)

@@ -242,13 +242,16 @@ def test_configured_secrets_are_every_secret_setting_that_is_set(tmp_path: Path)
 def test_long_lived_objects_are_kept_out_of_the_collectors_full_passes() -> None:
     import gc
 
-    from app.telemetry import freeze_long_lived_objects
+    from app.telemetry import YOUNG_COLLECTION_THRESHOLD, freeze_long_lived_objects
 
     before = gc.get_freeze_count()
+    thresholds = gc.get_threshold()
     try:
         freeze_long_lived_objects()
         frozen = gc.get_freeze_count()
         assert frozen > before
         assert frozen > len(gc.get_objects(generation=2))  # most of the heap, not a few
+        assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *thresholds[1:])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
