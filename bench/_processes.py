@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -133,6 +134,44 @@ def cpu_seconds(pid: int) -> float:
         # After the command name: state is field 3, utime 14 and stime 15 (1-based, proc(5)).
         total += int(fields[11]) + int(fields[12])
     return total / CLOCK_TICKS
+
+
+def cpu_seconds_named(command: str) -> float:
+    """CPU time so far of every process on the machine whose command name is `command`
+    (a service the benchmark shares: PostgreSQL's backends, Redis)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1]
+        if name == command:
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+class CpuMeter:
+    """CPU used from now until `read()`: by process trees (label -> pid), by services (label ->
+    command name), and by this benchmark's children that finished meanwhile (the load
+    generator, which `subprocess.run` waits for)."""
+
+    def __init__(self, processes: Mapping[str, int], services: Mapping[str, str]) -> None:
+        self.processes = dict(processes)
+        self.services = dict(services)
+        self.start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        now = {label: cpu_seconds(pid) for label, pid in self.processes.items()}
+        now |= {label: cpu_seconds_named(name) for label, name in self.services.items()}
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        now["load generator"] = children.ru_utime + children.ru_stime
+        return now
+
+    def read(self) -> dict[str, float]:
+        now = self._now()
+        return {label: now[label] - self.start[label] for label in now}
 
 
 def idle_cpu_percent(pid: int, seconds: float) -> float:

@@ -45,7 +45,7 @@ from _load import (
     run_wrk,
     wrk_available,
 )
-from _processes import free_port, kintsugi_command, running
+from _processes import CpuMeter, free_port, kintsugi_command, running
 
 WEBHOOK_PATH = "/webhooks/github"
 DATABASE = "kintsugi_bench_ingest"
@@ -53,6 +53,8 @@ QUEUE = "kintsugi-bench:ingest"
 THROUGHPUT_TARGET = 0.5
 P99_TARGET_MS = 20.0
 WARM_UP_SECONDS = 2
+# The services each configuration shares, measured by process name (their CPU while a row runs).
+SERVICES = {"PostgreSQL": "postgres", "Redis": "redis-server"}
 
 
 @dataclass
@@ -64,6 +66,17 @@ class System:
     closed: list[LoadResult] = field(default_factory=list)
     fixed: list[LoadResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Per closed-loop run: ms of CPU per accepted webhook, by process.
+    cpu: list[dict[str, float]] = field(default_factory=list)
+
+
+@dataclass
+class Running:
+    """A server under test: its processes (label -> pid) and, for Kintsugi, how many events
+    are stored and how many of their jobs are done."""
+
+    processes: dict[str, int]
+    counts: Callable[[], tuple[int, int]] = lambda: (0, 0)
 
 
 def common_env(data_dir: Path) -> dict[str, str]:
@@ -80,7 +93,7 @@ def common_env(data_dir: Path) -> dict[str, str]:
 
 
 @contextmanager
-def ceiling_server(scratch: Path, port: int) -> Iterator[Callable[[], tuple[int, int]]]:
+def ceiling_server(scratch: Path, port: int) -> Iterator[Running]:
     argv = [
         sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent), "--factory",
         "_ceiling:create_app", "--host", "127.0.0.1", "--port", str(port),
@@ -91,12 +104,12 @@ def ceiling_server(scratch: Path, port: int) -> Iterator[Callable[[], tuple[int,
         env=common_env(scratch),
         cwd=scratch,
         ready_url=f"http://127.0.0.1:{port}/healthz",
-    ):
-        yield lambda: (0, 0)
+    ) as server:
+        yield Running({"server": server.pid})
 
 
 @contextmanager
-def embedded_server(scratch: Path, port: int) -> Iterator[Callable[[], tuple[int, int]]]:
+def embedded_server(scratch: Path, port: int) -> Iterator[Running]:
     data_dir = scratch / f"embedded-{port}"
     argv = kintsugi_command("serve", "--host", "127.0.0.1", "--port", str(port))
     with running(
@@ -104,7 +117,7 @@ def embedded_server(scratch: Path, port: int) -> Iterator[Callable[[], tuple[int
         env=common_env(data_dir),
         cwd=scratch,
         ready_url=f"http://127.0.0.1:{port}/healthz",
-    ):
+    ) as server:
 
         def counts() -> tuple[int, int]:
             with sqlite3.connect(data_dir / "kintsugi.db") as db:
@@ -112,19 +125,17 @@ def embedded_server(scratch: Path, port: int) -> Iterator[Callable[[], tuple[int
                 done = db.execute("SELECT count(*) FROM outbox WHERE status = 'done'").fetchone()
             return int(stored), int(done[0])
 
-        yield counts
+        yield Running({"server": server.pid}, counts)
 
 
 @contextmanager
-def postgres_server(
-    scratch: Path, port: int, database_url: str
-) -> Iterator[Callable[[], tuple[int, int]]]:
+def postgres_server(scratch: Path, port: int, database_url: str) -> Iterator[Running]:
     env = {**common_env(scratch), "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL}
     # Each run starts from empty tables, so runs compare like with like.
     asyncio.run(execute(database_url, "TRUNCATE events, outbox, checkpoints RESTART IDENTITY"))
     with ExitStack() as stack:
-        stack.enter_context(running(kintsugi_command("worker"), env=env, cwd=scratch))
-        stack.enter_context(
+        worker = stack.enter_context(running(kintsugi_command("worker"), env=env, cwd=scratch))
+        server = stack.enter_context(
             running(
                 kintsugi_command("serve", "--host", "127.0.0.1", "--port", str(port)),
                 env=env,
@@ -138,7 +149,7 @@ def postgres_server(
             done = count_rows(database_url, "SELECT count(*) FROM outbox WHERE status = 'done'")
             return asyncio.run(stored), asyncio.run(done)
 
-        yield counts
+        yield Running({"server": server.pid, "worker": worker.pid}, counts)
 
 
 def load(
@@ -147,12 +158,14 @@ def load(
     delivery: Delivery,
     args: argparse.Namespace,
     scratch: Path,
-    counts: Callable[[], tuple[int, int]],
+    server: Running,
 ) -> None:
     base = f"http://127.0.0.1:{port}"
+    counts = server.counts
     warm = run_wrk(
         base, WEBHOOK_PATH, delivery, connections=8, seconds=WARM_UP_SECONDS, scratch=scratch
     )
+    meter = CpuMeter(server.processes, SERVICES)
     closed = run_wrk(
         base,
         WEBHOOK_PATH,
@@ -161,6 +174,8 @@ def load(
         seconds=args.seconds,
         scratch=scratch,
     )
+    used = meter.read()
+    system.cpu.append({name: 1000 * s / max(closed.accepted, 1) for name, s in used.items()})
     if system.name != "ceiling":
         # The open-loop row measures its own load, not the closed loop's backlog of jobs.
         wait_for_drain(counts, args.drain_seconds)
@@ -237,7 +252,25 @@ def report(systems: list[System], args: argparse.Namespace) -> str:
     )
     for system in systems[1:]:
         lines += [f"- {system.label}, run {n}: {note}" for n, note in enumerate(system.notes, 1)]
-    return "\n".join(lines)
+    return "\n".join([*lines, "", cpu_table(systems, args)])
+
+
+def cpu_table(systems: list[System], args: argparse.Namespace) -> str:
+    """Where the closed loop's CPU went: ms per accepted webhook by process (medians of runs)."""
+    columns = ["server", "worker", *SERVICES, "load generator"]
+    rows = []
+    for system in systems:
+        cells = [median([run.get(name, 0.0) for run in system.cpu]) for name in columns]
+        rows.append(
+            [system.label, *(f"{c:.2f}" if c >= 0.005 else "—" for c in cells), f"{sum(cells):.2f}"]
+        )
+    return "\n".join(
+        [
+            f"CPU per accepted webhook in the closed loop ({args.connections} connections), ms:",
+            "",
+            markdown_table(["configuration", *columns, "total"], rows),
+        ]
+    )
 
 
 def main() -> None:
@@ -272,8 +305,8 @@ def main() -> None:
                     server = embedded_server(scratch, port)
                 else:
                     server = postgres_server(scratch, port, database_url)
-                with server as counts:
-                    load(system, port, delivery, args, scratch, counts)
+                with server as running_server:
+                    load(system, port, delivery, args, scratch, running_server)
             redis.flushdb()
     print(report(systems, args))
 
