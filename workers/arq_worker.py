@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 async def handle_event(
-    ctx: dict[str, Any], event_id: str, event: str | dict[str, Any] | None = None
+    ctx: dict[str, Any], event_id: str, event: bytes | str | dict[str, Any] | None = None
 ) -> str:
     """arq job: one attempt at the event's handlers; a transient failure becomes arq's Retry.
 
@@ -43,7 +43,7 @@ async def handle_event(
     carried = None
     if event is not None:
         try:
-            if isinstance(event, str):
+            if isinstance(event, bytes | str):
                 carried = Event.model_validate_json(event)
             else:
                 carried = Event.model_validate(event)

@@ -39,6 +39,14 @@ def wake_key(queue_name: str) -> str:
     return f"{queue_name}:wake"
 
 
+class CarriedEvent(bytes):
+    """An event's JSON travelling in its job. arq writes every job's arguments into its log
+    line with repr(); this one shows as its size, not as 11 kB of payload."""
+
+    def __repr__(self) -> str:
+        return f"<event: {len(self):,} bytes of JSON>"
+
+
 @dataclass(frozen=True)
 class Handover:
     """One event for the workers. A fresh event travels with the job, so the worker need not
@@ -140,8 +148,8 @@ class ArqQueue:
         for handover in handovers:
             job_args: tuple[Any, ...] = (str(handover.event_id),)
             if handover.event is not None:
-                # As one JSON string: cheaper to write, pickle, log and read than a nested dict.
-                job_args += (handover.event.model_dump_json(),)
+                # As JSON: cheaper to write, pickle and read than a nested dict.
+                job_args += (CarriedEvent(handover.event.model_dump_json().encode()),)
             data = serialize_job(HANDLE_EVENT, job_args, {}, None, now)
             keys += [job_key_prefix + handover.job_id, result_key_prefix + handover.job_id]
             args += [handover.job_id, now, data]

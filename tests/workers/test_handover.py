@@ -20,7 +20,7 @@ from app.services import open_services
 from tests.workers.test_arq import isolated, wait_for
 from workers.arq_worker import build_worker, handle_event, serialize_without_event
 from workers.jobs import EventJob, JobOutcome, OutboxMarks, Router
-from workers.queue import HANDLE_EVENT, ArqQueue, Handover, wake_key
+from workers.queue import HANDLE_EVENT, ArqQueue, CarriedEvent, Handover, wake_key
 from workers.relay import OutboxRelay
 
 
@@ -305,7 +305,9 @@ async def test_arq_jobs_are_written_as_arq_writes_them(arq_queue: ArqQueue) -> N
     recovered_job = await Job(f"{recovered}:2", redis, _queue_name=arq_queue.queue_name).info()
     assert fresh_job is not None and recovered_job is not None
     assert fresh_job.function == recovered_job.function == HANDLE_EVENT
-    assert fresh_job.args == (str(fresh.id), fresh.model_dump_json())
+    assert fresh_job.args[0] == str(fresh.id) and len(fresh_job.args) == 2
+    assert Event.model_validate_json(fresh_job.args[1]) == fresh
+    assert repr(fresh_job.args[1]).startswith("<event: ")  # arq's log line stays short
     assert recovered_job.args == (str(recovered),)
     status = await Job(str(fresh.id), redis, _queue_name=arq_queue.queue_name).status()
     assert status is JobStatus.queued
@@ -370,7 +372,7 @@ async def test_an_event_carried_as_json_or_by_an_earlier_version_is_not_read_bac
     as_json, as_dict = await stored(store, 2)
     ctx = {"event_job": EventJob(store, router), "job_try": 1}
 
-    await handle_event(ctx, str(as_json.id), as_json.model_dump_json())
+    await handle_event(ctx, str(as_json.id), CarriedEvent(as_json.model_dump_json().encode()))
     await handle_event(ctx, str(as_dict.id), as_dict.model_dump(mode="json"))
 
     assert seen == [as_json, as_dict] and store.reads == 0
@@ -378,7 +380,7 @@ async def test_an_event_carried_as_json_or_by_an_earlier_version_is_not_read_bac
 
 def test_a_kept_result_records_the_event_id_not_the_event() -> None:
     event = Event(type="t", source="tests", payload={"comment": "x" * 10_000})
-    args = (str(event.id), event.model_dump_json())
+    args = (str(event.id), CarriedEvent(event.model_dump_json().encode()))
     now = int(time.time() * 1000)
     result = serialize_result(
         HANDLE_EVENT, args, {}, 1, now, True, "done", now, now, "ref", "q",
