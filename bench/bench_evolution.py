@@ -25,7 +25,7 @@ from app.evolution import ReplayCase, Replayer, ReplayRun, SelfEvolvingAI, defau
 from app.evolution.corpus import load_corpus, sample_cases
 from app.evolution.history import load_history, record_promotion
 from app.evolution.variant import TEMPLATES, StrategyVariant
-from app.healing.pipeline import Budget
+from app.healing.candidate_search import Budget
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 USEFUL_OPERATORS = ("binary_operator", "comparison", "off_by_one", "builtin", "constant", "swap")

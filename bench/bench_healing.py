@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.healing.candidate_search import Budget
 from app.healing.engine import build_healer, heal_repository
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
 from app.healing.incidents.model import Incident
-from app.healing.pipeline import Budget
 from app.healing.runner import CommandRunner, SandboxCommandRunner
 
 CORPUS = Path(__file__).resolve().parent / "corpus"

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 from app.errors import KintsugiError, PermanentError
+from app.healing.candidate_search import Budget, HealingResult
 from app.healing.engine import build_healer, heal_repository
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
 from app.healing.incidents.model import Incident
-from app.healing.pipeline import Budget, HealingResult
 from app.healing.suite import DEFAULT_TEST_COMMAND
 
 EXIT_FIXED, EXIT_NOT_FIXED, EXIT_BAD_INPUT = 0, 1, 2

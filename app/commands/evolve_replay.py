@@ -12,7 +12,7 @@ from app.evolution.evolver import SelfEvolvingAI
 from app.evolution.recorded import RecordedSource
 from app.github.client import GitHubApp
 from app.github.replay_checkouts import InstallationCheckouts
-from app.healing.pipeline import Budget
+from app.healing.candidate_search import Budget
 from app.healing.runner import CommandRunner
 
 log = logging.getLogger(__name__)

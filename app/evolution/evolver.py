@@ -31,7 +31,7 @@ from app.evolution.recorded import RecordedReplay, RecordedSource
 from app.evolution.replay import CaseOutcome, Replayer, ReplayRun
 from app.evolution.rollback import check_rollback
 from app.evolution.variant import StrategyVariant
-from app.healing.pipeline import Budget
+from app.healing.candidate_search import Budget
 from app.healing.runner import CommandRunner
 
 log = logging.getLogger(__name__)

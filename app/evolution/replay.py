@@ -17,9 +17,9 @@ from typing import Any
 from app.evolution.corpus import ReferenceFix, ReplayCase
 from app.evolution.variant import StrategyVariant
 from app.evolution.wiring import healer_for
+from app.healing.candidate_search import Budget
 from app.healing.engine import heal_repository
 from app.healing.fix import Fix
-from app.healing.pipeline import Budget
 from app.healing.runner import CommandRunner, SandboxCommandRunner
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from app.events.store import EventStore
 from app.evolution.corpus import default_corpus_path
 from app.evolution.evolver import OnProgress, SelfEvolvingAI
 from app.evolution.recorded import RecordedSource
-from app.healing.pipeline import Budget
+from app.healing.candidate_search import Budget
 from app.settings import Settings
 
 

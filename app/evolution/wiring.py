@@ -7,6 +7,7 @@ from itertools import combinations
 from typing import Any
 
 from app.evolution.variant import StrategyVariant
+from app.healing.candidate_search import Budget
 from app.healing.candidates import (
     Candidate,
     RepairContext,
@@ -16,7 +17,7 @@ from app.healing.candidates import (
 )
 from app.healing.engine import build_healer, default_strategies
 from app.healing.llm_context import FixExamples
-from app.healing.pipeline import Budget, Healer, Publish
+from app.healing.pipeline import Healer, Publish
 from app.healing.runner import CommandRunner
 from app.healing.search import Mutant, build_site, single_edits
 from app.healing.suite import DEFAULT_TEST_COMMAND

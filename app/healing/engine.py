@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from app.healing.candidate_search import Budget, HealingResult
 from app.healing.candidates import SearchStrategy, Strategy, TemplateStrategy
 from app.healing.incidents.model import Incident
 from app.healing.llm_context import FixExamples
-from app.healing.pipeline import Budget, Healer, HealingResult, Publish
+from app.healing.pipeline import Healer, Publish
 from app.healing.revert import RevertStrategy
 from app.healing.runner import CommandRunner, SandboxCommandRunner
 from app.healing.spectrum import SpectrumLocaliser

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import inspect
 import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from app.events.model import Event, EventType
-from app.healing.candidates import Candidate, RepairContext, Strategy, rejection
+from app.healing.candidate_search import Budget, CandidateSearch, HealingResult
+from app.healing.candidates import Candidate, RepairContext, Strategy
 from app.healing.fingerprint import fingerprint
 from app.healing.fix import Evidence, Fix, confidence, new_fix_id, unified_diff
 from app.healing.incidents.model import Incident
@@ -28,7 +27,7 @@ from app.healing.localise import (
     suspicious_locations,
 )
 from app.healing.names import repository_names
-from app.healing.ranking import RANK_WINDOW, PrecedentRanking
+from app.healing.ranking import PrecedentRanking
 from app.healing.reproduce import build_reproduction
 from app.healing.runner import CommandRunner
 from app.healing.suite import DEFAULT_TEST_COMMAND, SuiteReport
@@ -40,30 +39,6 @@ log = logging.getLogger(__name__)
 Publish = Callable[[Event], Awaitable[Any] | None]
 ExtraLocations = Callable[[Incident, RepositoryFiles, SuiteReport], Awaitable[list[Location]]]
 SOURCE = "kintsugi.healing"
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Bounds of one case: wall-clock seconds, candidates validated, candidates run at once."""
-
-    seconds: float = 300.0
-    max_candidates: int = 200
-    parallel: int = 2
-    run_timeout: float = 60.0
-
-
-@dataclass
-class HealingResult:
-    """How a case ended: the fix (or None), and what was tried on the way."""
-
-    case_id: str
-    fingerprint: str
-    fix: Fix | None
-    reproduced: bool
-    candidates_tried: int
-    seconds: float
-    rejections: list[tuple[str, str]] = field(default_factory=list)
-    llm_cost_usd: float = 0.0
 
 
 class Healer:
@@ -178,9 +153,14 @@ class Healer:
         )
 
         result = HealingResult(case_id, case_fingerprint, None, reproduced, 0, 0.0)
-        verdict = await self._search(
-            context, validator, targets, baseline, deadline, result, stream, ranking
+
+        async def reject(candidate: Candidate, reason: str) -> None:
+            await self._reject(stream, case_id, candidate, reason)
+
+        search = CandidateSearch(
+            self.strategies, self.budget, validator, targets, baseline, ranking, result, reject
         )
+        verdict = await search.run(context, deadline)
         result.seconds = time.monotonic() - started
         if verdict is None:
             await self._emit(
@@ -212,138 +192,6 @@ class Healer:
             result.fix.new_tests[reproduction.path] = reproduction.source
         await self._emit(stream, EventType.HEALING_FIX_VALIDATED, case_id, result.fix.to_dict())
         return result
-
-    async def _search(
-        self,
-        context: RepairContext,
-        validator: Validator,
-        targets: frozenset[str],
-        baseline: SuiteReport,
-        deadline: float,
-        result: HealingResult,
-        stream: str,
-        ranking: PrecedentRanking,
-    ) -> Verdict | None:
-        seen: set[str] = set()
-        # A last-resort strategy (a revert) proposes before the others so that, when it has
-        # something, the others leave it candidates and seconds to be tried in.
-        held = {
-            id(strategy): [candidate async for candidate in strategy.propose(context)]
-            for strategy in self.strategies
-            if getattr(strategy, "last_resort", False)
-        }
-        reserved = sum(len(candidates) for candidates in held.values())
-        soft_deadline = deadline - (self._reserve_seconds(baseline) if reserved else 0.0)
-        for strategy in self.strategies:
-            last_resort = id(strategy) in held
-            stop_at = deadline if last_resort else soft_deadline
-            limit = self.budget.max_candidates - (0 if last_resort else reserved)
-            if time.monotonic() >= stop_at or result.candidates_tried >= limit:
-                continue
-            cap = getattr(strategy, "parallel", self.budget.parallel)
-            parallel = max(1, min(self.budget.parallel, cap))
-            # Ranking pulls a window of proposals before trying them; a strategy that paces its
-            # own proposals (each waits for the verdict on the last) is tried as it proposes.
-            paced = hasattr(strategy, "parallel")
-            window = parallel if paced or not ranking.active else max(parallel, RANK_WINDOW)
-            validate = functools.partial(
-                self._validate_window,
-                parallel=parallel,
-                limit=limit,
-                validator=validator,
-                targets=targets,
-                baseline=baseline,
-                deadline=stop_at,
-                result=result,
-                stream=stream,
-            )
-            batch: list[Candidate] = []
-            proposals = _replay(held[id(strategy)]) if last_resort else strategy.propose(context)
-            async for candidate in proposals:
-                result.llm_cost_usd += candidate.cost_usd
-                if time.monotonic() >= stop_at or result.candidates_tried >= limit:
-                    break
-                if candidate.key in seen:
-                    continue
-                seen.add(candidate.key)
-                reason = rejection(candidate, context.files)
-                if reason is not None:
-                    result.rejections.append((candidate.description, reason))
-                    await self._reject(stream, result.case_id, candidate, reason)
-                    continue
-                batch.append(candidate)
-                if len(batch) >= window:
-                    found = await validate(ranking.order(batch, context.files))
-                    if found is not None:
-                        return found
-                    batch = []
-            found = await validate(ranking.order(batch, context.files))
-            if found is not None:
-                return found
-        return None
-
-    async def _validate_window(
-        self,
-        window: list[Candidate],
-        parallel: int,
-        limit: int,
-        validator: Validator,
-        targets: frozenset[str],
-        baseline: SuiteReport,
-        deadline: float,
-        result: HealingResult,
-        stream: str,
-    ) -> Verdict | None:
-        """Validates a window of candidates in order, `parallel` at a time, until one passes."""
-        for start in range(0, len(window), parallel):
-            if start and (time.monotonic() >= deadline or result.candidates_tried >= limit):
-                return None
-            found = await self._validate_batch(
-                window[start : start + parallel],
-                validator,
-                targets,
-                baseline,
-                deadline,
-                result,
-                stream,
-            )
-            if found is not None:
-                return found
-        return None
-
-    def _reserve_seconds(self, baseline: SuiteReport) -> float:
-        """Time held back for last-resort candidates: about two suite runs (the targets, then
-        the whole suite), never more than a run's timeout or a quarter of the case."""
-        needed = max(5.0, 4 * baseline.wall_seconds)
-        return min(needed, self.budget.run_timeout, self.budget.seconds / 4)
-
-    async def _validate_batch(
-        self,
-        batch: list[Candidate],
-        validator: Validator,
-        targets: frozenset[str],
-        baseline: SuiteReport,
-        deadline: float,
-        result: HealingResult,
-        stream: str,
-    ) -> Verdict | None:
-        if not batch:
-            return None
-        seconds_left = deadline - time.monotonic()
-        if seconds_left <= 0:
-            return None
-        verdicts = await asyncio.gather(
-            *(validator.validate(candidate, targets, baseline, seconds_left) for candidate in batch)
-        )
-        result.candidates_tried += len(batch)
-        chosen: Verdict | None = None
-        for verdict in verdicts:  # in proposal order: the likeliest accepted candidate wins
-            if verdict.accepted and chosen is None:
-                chosen = verdict
-            elif not verdict.accepted:
-                result.rejections.append((verdict.candidate.description, verdict.reason))
-                await self._reject(stream, result.case_id, verdict.candidate, verdict.reason)
-        return chosen
 
     def _fix(
         self,
@@ -424,11 +272,6 @@ class Healer:
         outcome = self.publish(event)
         if inspect.isawaitable(outcome):
             await outcome
-
-
-async def _replay(candidates: list[Candidate]) -> AsyncIterator[Candidate]:
-    for candidate in candidates:
-        yield candidate
 
 
 def _merge(first: list[Location], second: list[Location]) -> list[Location]:

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import KintsugiError
+from app.healing.candidate_search import Budget
 from app.healing.engine import build_healer
 from app.healing.fingerprint import fingerprint
 from app.healing.fix import Fix
 from app.healing.incidents.live import incident_from_exception
 from app.healing.incidents.model import Frame, Incident
 from app.healing.localise import RepositoryFiles
-from app.healing.pipeline import Budget, Healer, Publish
+from app.healing.pipeline import Healer, Publish
 from app.healing.runner import CommandRunner
 from app.healing.suite import DEFAULT_TEST_COMMAND
 

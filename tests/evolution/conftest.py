@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.evolution.corpus import ReplayCase, default_corpus_path, load_corpus
-from app.healing.pipeline import Budget
+from app.healing.candidate_search import Budget
 
 # The five crash cases the healer settles fastest: one template candidate or two each.
 FAST_CRASHES = ("attribute_typo", "key_error", "max_empty", "missing_import", "moved_import")

@@ -9,7 +9,7 @@ from app.events.model import EventType
 from app.evolution import ReplayCase, SelfEvolvingAI, default_variant
 from app.evolution.history import load_history, record_promotion
 from app.evolution.variant import TEMPLATES, StrategyVariant
-from app.healing.pipeline import Budget
+from app.healing.candidate_search import Budget
 
 pytestmark = pytest.mark.sandbox
 

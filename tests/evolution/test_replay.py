@@ -6,7 +6,7 @@ import pytest
 
 from app.evolution import ReplayCase, Replayer, default_variant
 from app.evolution.corpus import ReferenceFix
-from app.healing.pipeline import Budget
+from app.healing.candidate_search import Budget
 
 pytestmark = pytest.mark.sandbox
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from app.healing.candidate_search import Budget
 from app.healing.engine import build_healer, heal_repository
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
-from app.healing.pipeline import Budget
 from app.healing.runner import SandboxCommandRunner
 
 pytestmark = pytest.mark.sandbox

@@ -14,13 +14,14 @@ import respx
 from app.data.fix_memory import FixMemory, FixOutcome, RememberedFix
 from app.data.vector import QdrantStore
 from app.events.model import Event, EventType
+from app.healing.candidate_search import Budget
 from app.healing.candidates import Candidate, RepairContext, SearchStrategy, TemplateStrategy
 from app.healing.engine import build_healer, default_strategies, heal_repository
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
 from app.healing.incidents.model import ExceptionInfo, Frame, Incident, IncidentSource
 from app.healing.llm_strategy import LLMStrategy
 from app.healing.localise import RepositoryFiles, suspicious_locations
-from app.healing.pipeline import Budget, Healer
+from app.healing.pipeline import Healer
 from app.healing.runner import SandboxCommandRunner
 from app.healing.search import mutants
 from app.llm import LLMProviderAbstraction

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from app.events.model import Event, EventType
+from app.healing.candidate_search import Budget
 from app.healing.candidates import Candidate, RepairContext, TemplateStrategy
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
-from app.healing.pipeline import Budget, Healer
+from app.healing.pipeline import Healer
 from app.healing.runner import SandboxCommandRunner
 from tests.healing.conftest import capture_sentry_event
 

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from app.healing.candidate_search import Budget
 from app.healing.candidates import Candidate, RepairContext, TemplateStrategy
 from app.healing.engine import default_strategies
 from app.healing.fix import confidence
 from app.healing.incidents import incident_from_sentry
 from app.healing.incidents.model import Incident
 from app.healing.localise import RepositoryFiles, suspicious_locations
-from app.healing.pipeline import Budget, Healer
+from app.healing.pipeline import Healer
 from app.healing.revert import RevertStrategy, find_suspect
 from app.healing.runner import SandboxCommandRunner
 from tests.healing.conftest import capture_sentry_event, write_repo

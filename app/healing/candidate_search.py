@@ -1,0 +1,156 @@
+"""The candidate search of one healing case: each strategy's proposals, screened, ranked and
+validated a window at a time until one passes or the case's budget runs out."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from app.healing.candidates import Candidate, RepairContext, Strategy, rejection
+from app.healing.fix import Fix
+from app.healing.ranking import RANK_WINDOW, PrecedentRanking
+from app.healing.suite import SuiteReport
+from app.healing.validate import Validator, Verdict
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Bounds of one case: wall-clock seconds, candidates validated, candidates run at once."""
+
+    seconds: float = 300.0
+    max_candidates: int = 200
+    parallel: int = 2
+    run_timeout: float = 60.0
+
+
+@dataclass
+class HealingResult:
+    """How a case ended: the fix (or None), and what was tried on the way."""
+
+    case_id: str
+    fingerprint: str
+    fix: Fix | None
+    reproduced: bool
+    candidates_tried: int
+    seconds: float
+    rejections: list[tuple[str, str]] = field(default_factory=list)
+    llm_cost_usd: float = 0.0
+
+
+# Records a candidate turned down before or by validation (the case's event log hears of it).
+Reject = Callable[[Candidate, str], Awaitable[None]]
+
+
+@dataclass
+class CandidateSearch:
+    """One case's search: what it validates against, and the result it counts into."""
+
+    strategies: Sequence[Strategy]
+    budget: Budget
+    validator: Validator
+    targets: frozenset[str]
+    baseline: SuiteReport
+    ranking: PrecedentRanking
+    result: HealingResult
+    reject: Reject
+
+    async def run(self, context: RepairContext, deadline: float) -> Verdict | None:
+        """The first candidate that passes validation, or None."""
+        seen: set[str] = set()
+        # A last-resort strategy (a revert) proposes before the others so that, when it has
+        # something, the others leave it candidates and seconds to be tried in.
+        held = {
+            id(strategy): [candidate async for candidate in strategy.propose(context)]
+            for strategy in self.strategies
+            if getattr(strategy, "last_resort", False)
+        }
+        reserved = sum(len(candidates) for candidates in held.values())
+        soft_deadline = deadline - (self._reserve_seconds() if reserved else 0.0)
+        for strategy in self.strategies:
+            last_resort = id(strategy) in held
+            stop_at = deadline if last_resort else soft_deadline
+            limit = self.budget.max_candidates - (0 if last_resort else reserved)
+            if self._spent(stop_at, limit):
+                continue
+            cap = getattr(strategy, "parallel", self.budget.parallel)
+            parallel = max(1, min(self.budget.parallel, cap))
+            # Ranking pulls a window of proposals before trying them; a strategy that paces its
+            # own proposals (each waits for the verdict on the last) is tried as it proposes.
+            paced = hasattr(strategy, "parallel")
+            window = parallel if paced or not self.ranking.active else max(parallel, RANK_WINDOW)
+            batch: list[Candidate] = []
+            proposals = _replay(held[id(strategy)]) if last_resort else strategy.propose(context)
+            async for candidate in proposals:
+                self.result.llm_cost_usd += candidate.cost_usd
+                if self._spent(stop_at, limit):
+                    break
+                if candidate.key in seen:
+                    continue
+                seen.add(candidate.key)
+                reason = rejection(candidate, context.files)
+                if reason is not None:
+                    self.result.rejections.append((candidate.description, reason))
+                    await self.reject(candidate, reason)
+                    continue
+                batch.append(candidate)
+                if len(batch) >= window:
+                    ordered = self.ranking.order(batch, context.files)
+                    found = await self._validate_window(ordered, parallel, limit, stop_at)
+                    if found is not None:
+                        return found
+                    batch = []
+            ordered = self.ranking.order(batch, context.files)
+            found = await self._validate_window(ordered, parallel, limit, stop_at)
+            if found is not None:
+                return found
+        return None
+
+    def _spent(self, stop_at: float, limit: int) -> bool:
+        return time.monotonic() >= stop_at or self.result.candidates_tried >= limit
+
+    def _reserve_seconds(self) -> float:
+        """Time held back for last-resort candidates: about two suite runs (the targets, then
+        the whole suite), never more than a run's timeout or a quarter of the case."""
+        needed = max(5.0, 4 * self.baseline.wall_seconds)
+        return min(needed, self.budget.run_timeout, self.budget.seconds / 4)
+
+    async def _validate_window(
+        self, window: list[Candidate], parallel: int, limit: int, deadline: float
+    ) -> Verdict | None:
+        """Validates a window of candidates in order, `parallel` at a time, until one passes."""
+        for start in range(0, len(window), parallel):
+            if start and self._spent(deadline, limit):
+                return None
+            found = await self._validate_batch(window[start : start + parallel], deadline)
+            if found is not None:
+                return found
+        return None
+
+    async def _validate_batch(self, batch: list[Candidate], deadline: float) -> Verdict | None:
+        if not batch:
+            return None
+        seconds_left = deadline - time.monotonic()
+        if seconds_left <= 0:
+            return None
+        verdicts = await asyncio.gather(
+            *(
+                self.validator.validate(candidate, self.targets, self.baseline, seconds_left)
+                for candidate in batch
+            )
+        )
+        self.result.candidates_tried += len(batch)
+        chosen: Verdict | None = None
+        for verdict in verdicts:  # in proposal order: the likeliest accepted candidate wins
+            if verdict.accepted and chosen is None:
+                chosen = verdict
+            elif not verdict.accepted:
+                self.result.rejections.append((verdict.candidate.description, verdict.reason))
+                await self.reject(verdict.candidate, verdict.reason)
+        return chosen
+
+
+async def _replay(candidates: list[Candidate]) -> AsyncIterator[Candidate]:
+    for candidate in candidates:
+        yield candidate
