@@ -134,17 +134,8 @@ def run_migrate(args: argparse.Namespace) -> int:
 
 def run_events_list(args: argparse.Namespace) -> int:
     async def fetch(store: Any) -> list[Any]:
-        if args.stream:
-            events = await store.read_stream(args.stream)
-            if args.event_type:
-                events = [e for e in events if e.type == args.event_type]
-            return list(events[-args.limit :])
         types = [args.event_type] if args.event_type else None
-        last = await store.last_position()
-        # Newest last: start far enough back to show the last `limit` matching events.
-        after = max(0, last - args.limit) if types is None else 0
-        found = await store.read_all(after=after, limit=1_000_000, types=types)
-        return list(found[-args.limit :])
+        return list(await store.read_latest(args.limit, types=types, stream=args.stream))
 
     events = asyncio.run(_with_store(fetch))
     for event in events:

@@ -96,6 +96,18 @@ class InMemoryEventStore:
         found = [e for e in self._events[after:] if wanted is None or e.type in wanted]
         return found[:limit]
 
+    async def read_latest(
+        self, limit: int, *, types: Sequence[str] | None = None, stream: str | None = None
+    ) -> list[Event]:
+        wanted = set(types) if types else None
+        found: list[Event] = []
+        for event in reversed(self._events):
+            if len(found) >= limit:
+                break
+            if (wanted is None or event.type in wanted) and stream in (None, event.stream):
+                found.append(event)
+        return found[::-1]
+
     async def count(self, *, types: Sequence[str] | None = None) -> int:
         if not types:
             return len(self._events)

@@ -196,6 +196,18 @@ class SqlEventStore:
             query = query.where(EVENTS.c.type.in_(list(types)))
         return await self._many(query.order_by(EVENTS.c.position).limit(limit))
 
+    async def read_latest(
+        self, limit: int, *, types: Sequence[str] | None = None, stream: str | None = None
+    ) -> list[Event]:
+        # Newest first through the position index, then turned round.
+        query = select(EVENTS)
+        if types:
+            query = query.where(EVENTS.c.type.in_(list(types)))
+        if stream is not None:
+            query = query.where(EVENTS.c.stream == stream)
+        newest = await self._many(query.order_by(EVENTS.c.position.desc()).limit(limit))
+        return newest[::-1]
+
     async def count(self, *, types: Sequence[str] | None = None) -> int:
         query = select(func.count()).select_from(EVENTS)
         if types:

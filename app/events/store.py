@@ -92,6 +92,12 @@ class EventStore(Protocol):
         """Events with position > `after`, in position order."""
         ...
 
+    async def read_latest(
+        self, limit: int, *, types: Sequence[str] | None = None, stream: str | None = None
+    ) -> list[Event]:
+        """The newest `limit` events (of `types`, in `stream`, when given), oldest first."""
+        ...
+
     async def count(self, *, types: Sequence[str] | None = None) -> int: ...
 
     async def count_by_type(self) -> dict[str, int]:

@@ -63,6 +63,7 @@ def test_events_list_count_and_filters(tmp_path: Path) -> None:
 
     listed = kintsugi(tmp_path, "events", "list", "--json")
     by_stream = kintsugi(tmp_path, "events", "list", "--stream", "github/o/r", "--limit", "1")
+    by_type = kintsugi(tmp_path, "events", "list", "--type", "github.push", "--json")
     counted = kintsugi(tmp_path, "events", "count", "--type", "github.push")
 
     assert listed.returncode == 0, listed.stderr
@@ -70,6 +71,7 @@ def test_events_list_count_and_filters(tmp_path: Path) -> None:
     assert ids == [str(e.id) for e in events]
     assert "github.issues.opened" in by_stream.stdout
     assert "github.push" not in by_stream.stdout
+    assert [json.loads(line)["type"] for line in by_type.stdout.splitlines()] == ["github.push"]
     assert counted.stdout.strip() == "1"
 
 

@@ -253,3 +253,20 @@ async def test_payloads_come_back_as_json_would_have_them(store: EventStore) -> 
         assert read.payload == payload  # nothing is serialised in memory
     else:
         assert read.payload == {**payload, "by_n": {"7": "x"}}
+
+
+async def test_read_latest_gives_the_newest_matching_events_oldest_first(
+    store: EventStore,
+) -> None:
+    for n in range(6):
+        await store.append("a" if n % 2 else "b", make("odd.happened" if n % 2 else "even", n=n))
+
+    latest = await store.read_latest(3)
+    odd = await store.read_latest(2, types=["odd.happened"])
+    in_b = await store.read_latest(10, stream="b")
+    none = await store.read_latest(5, types=["odd.happened"], stream="b")
+
+    assert [e.payload["n"] for e in latest] == [3, 4, 5]
+    assert [e.payload["n"] for e in odd] == [3, 5]
+    assert [e.payload["n"] for e in in_b] == [0, 2, 4]
+    assert none == []
