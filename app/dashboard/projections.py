@@ -25,6 +25,7 @@ CASE_STATUS: dict[str, str] = {
     EventType.HEALING_PR_OPENED: "pull request open",
     EventType.HEALING_PR_MERGED: "merged",
     EventType.HEALING_PR_REJECTED: "pull request rejected",
+    EventType.HEALING_PR_REVERTED: "reverted",
 }
 
 

@@ -2,12 +2,13 @@
 
 Qdrant's embedded on-disk mode admits one process, and the event log is the source of truth
 anyway, so every process keeps its own in-memory `FixMemory` and fills it from the log: at first
-use it catches up over every `healing.pr_merged` / `healing.pr_rejected` event stored, and before
-each recall it reads the outcomes stored since (one indexed select when there are none). Each
-outcome is joined with its case — the `healing.case_opened` incident and the
+use it catches up over every `healing.pr_merged` / `pr_rejected` / `pr_reverted` event stored,
+and before each recall it reads the outcomes stored since (one indexed select when there are
+none). Each outcome is joined with its case — the `healing.case_opened` incident and the
 `healing.fix_validated` diff, found by `case_id` in the outcome's stream — and remembered under
 the key (repository, fingerprint, diff), so replaying an outcome changes nothing and a later
-outcome for the same fix (closed, then reopened and merged) replaces the earlier one.
+outcome for the same fix (closed, then reopened and merged; merged, then reverted) replaces the
+earlier one.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 OUTCOMES: Mapping[str, FixOutcome] = {
     EventType.HEALING_PR_MERGED: FixOutcome.MERGED,
     EventType.HEALING_PR_REJECTED: FixOutcome.REJECTED,
+    EventType.HEALING_PR_REVERTED: FixOutcome.REVERTED,
 }
 PAGE = 500
 

@@ -40,6 +40,7 @@ class EventType(StrEnum):
     HEALING_PR_UPDATED = "healing.pr_updated"  # the same failure recurred
     HEALING_PR_MERGED = "healing.pr_merged"
     HEALING_PR_REJECTED = "healing.pr_rejected"
+    HEALING_PR_REVERTED = "healing.pr_reverted"  # a merged fix, undone by a revert pull request
     HEALING_PR_REVIEWED = "healing.pr_reviewed"
     HEALING_TRIGGER_HANDLED = "healing.trigger_handled"  # a Sentry or CI failure, acted on once
     CI_FAILURE_ACCEPTED = "ci.failure_accepted"  # the one job that heals a repo + commit

@@ -33,7 +33,7 @@ class CaseRecord:
     location: str | None = None
     diff: str | None = None
     seconds_to_fix: float | None = None
-    pull_request: str | None = None  # "open", "merged" or "rejected"
+    pull_request: str | None = None  # "open", "merged", "rejected" or "reverted"
     llm_cost_usd: float = 0.0
 
 
@@ -60,6 +60,7 @@ class OutcomeStats:
     merged: int
     rejected: int
     llm_cost_usd: float
+    reverted: int = 0
 
     @property
     def fix_rate(self) -> float:
@@ -67,8 +68,8 @@ class OutcomeStats:
 
     @property
     def acceptance_rate(self) -> float | None:
-        """Merged of decided pull requests; None while none was merged or closed."""
-        decided = self.merged + self.rejected
+        """Merged (and kept) of decided pull requests; None while none was decided."""
+        decided = self.merged + self.rejected + self.reverted
         return self.merged / decided if decided else None
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +86,7 @@ class OutcomeStats:
             "prs_opened": self.prs_opened,
             "merged": self.merged,
             "rejected": self.rejected,
+            "reverted": self.reverted,
             "acceptance_rate": self.acceptance_rate,
             "llm_cost_usd": round(self.llm_cost_usd, 6),
         }
@@ -163,6 +165,9 @@ def case_records(events: Iterable[Event]) -> list[CaseRecord]:
         elif event.type == EventType.HEALING_PR_REJECTED:
             record.pull_request = "rejected"
             record.strategy = payload.get("strategy") or record.strategy
+        elif event.type == EventType.HEALING_PR_REVERTED:
+            record.pull_request = "reverted"  # merged, then undone: no longer a good fix
+            record.strategy = payload.get("strategy") or record.strategy
     return list(cases.values())
 
 
@@ -193,14 +198,16 @@ def outcome_stats(records: Iterable[CaseRecord]) -> OutcomeStats:
         merged=sum(r.pull_request == "merged" for r in records),
         rejected=sum(r.pull_request == "rejected" for r in records),
         llm_cost_usd=sum(r.llm_cost_usd for r in records),
+        reverted=sum(r.pull_request == "reverted" for r in records),
     )
 
 
 def strategy_priors(records: Iterable[CaseRecord]) -> dict[str, BetaPosterior]:
-    """Beta(1 + merged, 1 + closed unmerged) per strategy, from the pull requests' fates."""
+    """Beta(1 + merged, 1 + closed unmerged or reverted) per strategy, from the pull requests'
+    fates."""
     priors: dict[str, BetaPosterior] = {}
     for record in records:
-        if record.strategy and record.pull_request in ("merged", "rejected"):
+        if record.strategy and record.pull_request in ("merged", "rejected", "reverted"):
             prior = priors.get(record.strategy, BetaPosterior())
             priors[record.strategy] = prior.observe(record.pull_request == "merged")
     return priors

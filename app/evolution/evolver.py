@@ -43,6 +43,7 @@ HEALING_TYPES = (
     "healing.pr_opened",
     "healing.pr_merged",
     "healing.pr_rejected",
+    "healing.pr_reverted",
 )
 
 

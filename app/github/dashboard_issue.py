@@ -33,6 +33,7 @@ DASHBOARD_EVENT_TYPES: tuple[str, ...] = (
     EventType.HEALING_PR_UPDATED,
     EventType.HEALING_PR_MERGED,
     EventType.HEALING_PR_REJECTED,
+    EventType.HEALING_PR_REVERTED,
 )
 # Healing events are recorded by the jobs of these webhooks, not queued themselves: the
 # dashboard runs after those jobs' handlers and refreshes what their healing changed.
@@ -45,6 +46,16 @@ HEALING_WEBHOOK_TYPES: tuple[str, ...] = (
     EventType.GITHUB_PULL_REQUEST_CLOSED,
 )
 DASHBOARD_TRIGGERS = DASHBOARD_EVENT_TYPES + HEALING_WEBHOOK_TYPES
+CLOSED_STATUS: dict[str, str] = {
+    EventType.HEALING_PR_MERGED: "merged",
+    EventType.HEALING_PR_REJECTED: "rejected",
+    EventType.HEALING_PR_REVERTED: "reverted",
+}
+CLOSED_VERB = {
+    "merged": "merged",
+    "rejected": "closed without merging",
+    "reverted": "merged, then reverted",
+}
 RECENTLY_CLOSED = 10
 MAX_CASES = 25
 _MARKER = re.compile(r"<!-- kintsugi-dashboard digest:([0-9a-f]{16,64}) -->")
@@ -92,8 +103,8 @@ def project_repository(repository: str, events: Iterable[Event]) -> RepositoryVi
             line.confidence = float(confidence)
         if event.type == EventType.HEALING_PR_UPDATED:
             line.recurrences += 1
-        elif event.type in (EventType.HEALING_PR_MERGED, EventType.HEALING_PR_REJECTED):
-            line.status = "merged" if event.type == EventType.HEALING_PR_MERGED else "rejected"
+        elif event.type in CLOSED_STATUS:
+            line.status = CLOSED_STATUS[event.type]
             line.closed_at = event.occurred_at
         elif event.type == EventType.HEALING_PR_OPENED:
             line.status, line.closed_at = "open", None
@@ -146,7 +157,7 @@ def render_dashboard(view: RepositoryView, secrets: Sequence[str] = ()) -> str:
     if view.closed_pulls:
         for pull in view.closed_pulls:
             when = pull.closed_at.strftime("%Y-%m-%d") if pull.closed_at else ""
-            verb = "merged" if pull.status == "merged" else "closed without merging"
+            verb = CLOSED_VERB[pull.status]
             lines.append(f"- {pull.url}: {verb} {when} — {_incident(view, pull.fingerprint)}")
     else:
         lines.append("None.")

@@ -1,10 +1,12 @@
-"""What maintainers do with fix pull requests — merge, close unmerged, review — recorded as
-`healing.pr_merged` / `healing.pr_rejected` / `healing.pr_reviewed` for the evolution engine."""
+"""What maintainers do with fix pull requests — merge, close unmerged, review, revert —
+recorded as `healing.pr_merged` / `healing.pr_rejected` / `healing.pr_reviewed` /
+`healing.pr_reverted` for the evolution engine and the fix memory."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,10 @@ from app.github.fix_pr import SOURCE
 log = logging.getLogger(__name__)
 
 FIX_BRANCH = "kintsugi/fix-"
+# GitHub's "Revert" button opens a pull request whose body begins with this line.
+_REVERTS = re.compile(r"\AReverts (?P<repository>[\w.-]+/[\w.-]+)#(?P<number>\d+)\b")
+# How far back a revert looks for the merged fix it undoes.
+MERGED_FIXES_SEARCHED = 1000
 # Review text is kept for whoever reads the outcomes later; a wall of text adds nothing.
 MAX_REVIEW_TEXT = 4000
 FEEDBACK_EVENT_TYPES = (
@@ -60,6 +66,20 @@ def fix_pull(payload: dict[str, Any]) -> FixPull | None:
     )
 
 
+def reverted_pull_number(payload: dict[str, Any]) -> int | None:
+    """The number of the pull request that a merged pull request reverts, when it is a revert
+    made with GitHub's "Revert" button (its body opens with `Reverts owner/repo#N`) in the same
+    repository; None for everything else. A revert pushed without a pull request is not seen."""
+    pull, repo = payload.get("pull_request"), payload.get("repository")
+    if not (isinstance(pull, dict) and isinstance(repo, dict) and pull.get("merged")):
+        return None
+    body = pull.get("body")
+    found = _REVERTS.match(body.strip()) if isinstance(body, str) else None
+    if found is None or found["repository"] != repo.get("full_name"):
+        return None
+    return int(found["number"])
+
+
 class PullRequestFeedback:
     """The handler for closed fix pull requests and their reviews. Idempotent: each webhook
     event yields at most one feedback event (keyed by the webhook event's id)."""
@@ -70,6 +90,8 @@ class PullRequestFeedback:
     async def __call__(self, event: Event) -> None:
         pull = fix_pull(event.payload)
         if pull is None:
+            if event.type == EventType.GITHUB_PULL_REQUEST_CLOSED:
+                await self._revert(event)
             return
         key = f"feedback:{event.id}"
         if await self.store.find_by_idempotency_key(key) is not None:
@@ -102,6 +124,47 @@ class PullRequestFeedback:
         log.info(
             "fix pull request feedback recorded",
             extra={"repository": pull.repository, "pull": pull.number, "kind": str(kind)},
+        )
+
+    async def _revert(self, event: Event) -> None:
+        """A merged revert of a merged fix pull request: `healing.pr_reverted` in the fix's
+        stream, carrying what its `healing.pr_merged` said (case, fix, strategy)."""
+        number = reverted_pull_number(event.payload)
+        if number is None:
+            return
+        key = f"feedback:{event.id}"
+        if await self.store.find_by_idempotency_key(key) is not None:
+            return
+        repository = event.payload["repository"]["full_name"]
+        merged = await self.store.read_latest(
+            MERGED_FIXES_SEARCHED, types=[EventType.HEALING_PR_MERGED]
+        )
+        fix = next(
+            (
+                m
+                for m in reversed(merged)
+                if m.payload.get("repository") == repository
+                and m.payload.get("pull_number") == number
+            ),
+            None,
+        )
+        if fix is None:
+            return  # not a Kintsugi fix, or merged before outcomes were recorded
+        revert = event.payload["pull_request"]
+        facts = {
+            **{k: v for k, v in fix.payload.items() if k not in ("closed_by", "case_id")},
+            "case_id": fix.payload.get("case_id"),
+            "revert_pull_number": revert.get("number"),
+            "revert_pull_url": revert.get("html_url"),
+            "reverted_by": _login(revert.get("merged_by")) or _login(event.payload.get("sender")),
+        }
+        kind = EventType.HEALING_PR_REVERTED
+        record = event.caused(kind, SOURCE, facts).model_copy(update={"idempotency_key": key})
+        with contextlib.suppress(DuplicateEventError):
+            await self.store.append(fix.stream, record)
+        log.info(
+            "fix pull request reverted",
+            extra={"repository": repository, "pull": number, "revert": revert.get("number")},
         )
 
     async def _opened(self, pull: FixPull) -> dict[str, Any]:

@@ -248,3 +248,18 @@ def test_the_live_wiring_loads_qdrant_client_only_when_a_case_is_healed() -> Non
         "assert 'qdrant_client' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", check], check=True, timeout=60)
+
+
+async def test_a_merged_fix_that_was_reverted_is_remembered_as_reverted(
+    store: SqlEventStore, outcome_log: OutcomeLog
+) -> None:
+    await record_case(store, "case-1", QTY_TRACEBACK, QTY_DIFF, fingerprint="fp-qty")
+    await record_outcome(store, EventType.HEALING_PR_MERGED, "case-1", fingerprint="fp-qty")
+    memory = FixMemoryFromLog(outcome_log)
+    [merged] = await memory.similar(NEW_QTY)
+
+    await record_outcome(store, EventType.HEALING_PR_REVERTED, "case-1", fingerprint="fp-qty")
+    [reverted] = await memory.similar(NEW_QTY)
+
+    assert merged.fix.outcome == FixOutcome.MERGED
+    assert reverted.fix.outcome == FixOutcome.REVERTED and await memory.count() == 1

@@ -32,7 +32,7 @@ class Log:
         pull: str | None = None,
         cost: float | None = None,
     ) -> str:
-        """One live case; `pull` is None (no PR), "open", "merged" or "rejected"."""
+        """One live case; `pull` is None (no PR), "open", "merged", "rejected" or "reverted"."""
         self._cases += 1
         case_id = f"case-{self._cases:04d}"
         fingerprint = f"fp{self._cases:04d}"
@@ -61,9 +61,11 @@ class Log:
         if pull is not None:
             url = f"https://github.com/{repository}/pull/{self._cases}"
             self.add(EventType.HEALING_PR_OPENED, {**base, "pull_url": url})
-            if pull == "merged":
+            if pull in ("merged", "reverted"):
                 # the GitHub side names the pull request and the fix's strategy
                 self.add(EventType.HEALING_PR_MERGED, {"pull_url": url, "strategy": strategy})
+            if pull == "reverted":
+                self.add(EventType.HEALING_PR_REVERTED, {**base, "strategy": strategy})
             elif pull == "rejected":
                 self.add(EventType.HEALING_PR_REJECTED, {**base, "strategy": strategy})
         return case_id

@@ -66,6 +66,20 @@ def test_merged_fixes_raise_their_strategy_prior_and_closed_ones_lower_it() -> N
     assert priors["template"].mean > 0.5 > priors["search"].mean
 
 
+def test_a_reverted_fix_counts_against_acceptance_and_its_strategy() -> None:
+    log = Log()
+    log.case(fixed=True, strategy="template", pull="merged")
+    log.case(fixed=True, strategy="template", pull="reverted")
+
+    report = analyse(log.events)
+
+    overall = report.overall
+    assert (overall.merged, overall.rejected, overall.reverted) == (1, 0, 1)
+    assert overall.acceptance_rate == pytest.approx(1 / 2)
+    assert report.to_dict()["overall"]["reverted"] == 1
+    assert (report.priors["template"].merged, report.priors["template"].rejected) == (1, 1)
+
+
 def test_llm_cost_is_summed_from_payloads_that_carry_it() -> None:
     log = Log()
     log.case(fixed=True, cost=0.25)

@@ -126,6 +126,20 @@ def test_the_same_events_render_the_same_body_and_a_new_fact_changes_its_digest(
     assert "None." in changed.split("## Open cases")[0]  # no open pull request left
 
 
+def test_a_reverted_fix_is_listed_as_merged_then_reverted() -> None:
+    reverted = healing(
+        EventType.HEALING_PR_REVERTED,
+        45,
+        fingerprint="fp-old",
+        pull_url="https://github.test/octo/shop/pull/900",
+    )
+
+    body = render_dashboard(project_repository(REPO, [*history(), reverted]))
+
+    closed = body.split("## Recently closed")[1]
+    assert "- https://github.test/octo/shop/pull/900: merged, then reverted 2026-11-01" in closed
+
+
 def test_secrets_and_markup_in_exception_text_do_not_reach_the_issue() -> None:
     secret = "sk-live-0123456789abcdef"
     events = [opened_case(0, "fp", f"ValueError: bad key {secret} | `rm` <b>x</b>", "case-1")]

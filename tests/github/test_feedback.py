@@ -122,3 +122,54 @@ def test_a_fix_branch_in_a_fork_is_not_a_kintsugi_pull_request() -> None:
     assert fix_pull(payload) is not None
     payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/Hello-World"
     assert fix_pull(payload) is None
+
+
+def revert_of(
+    number: int, *, merged: bool = True, repository: str = "Codertocat/Hello-World"
+) -> Event:
+    """A pull request made with GitHub's "Revert" button, closed (merged or not)."""
+    payload = corpus("pull_request/closed.payload.json")
+    pull = payload["pull_request"]
+    pull.update(number=9, html_url="https://github.com/Codertocat/Hello-World/pull/9")
+    pull["head"]["ref"] = f"revert-{number}-kintsugi/fix-{FINGERPRINT}"
+    pull["title"] = 'Revert "Fix KeyError in orders"'
+    pull["body"] = f"Reverts {repository}#{number}"
+    pull["merged"] = merged
+    pull["merged_by"] = {"login": "maintainer", "type": "User"} if merged else None
+    return webhook(EventType.GITHUB_PULL_REQUEST_CLOSED, payload)
+
+
+async def merged_fix_store() -> InMemoryEventStore:
+    store = await store_with_opened_pull()
+    payload = on_fix_branch(corpus("pull_request/closed.payload.json"))
+    payload["pull_request"]["merged"] = True
+    await PullRequestFeedback(store)(webhook(EventType.GITHUB_PULL_REQUEST_CLOSED, payload))
+    return store
+
+
+async def test_a_merged_revert_of_a_merged_fix_records_pr_reverted_once() -> None:
+    store = await merged_fix_store()
+    revert = revert_of(2)
+    feedback = PullRequestFeedback(store)
+
+    await feedback(revert)
+    await feedback(revert)  # the job ran twice
+
+    [reverted] = await store.read_all(types=[EventType.HEALING_PR_REVERTED])
+    assert reverted.stream == f"healing-{FINGERPRINT}"
+    assert reverted.payload["case_id"] == "case-1" and reverted.payload["strategy"] == "template"
+    assert reverted.payload["pull_number"] == 2 and reverted.payload["pull_url"] == PULL_URL
+    assert reverted.payload["revert_pull_number"] == 9
+    assert reverted.payload["reverted_by"] == "maintainer"
+    assert reverted.metadata.causation_id == revert.id
+
+
+async def test_reverts_of_other_pull_requests_record_nothing() -> None:
+    store = await merged_fix_store()
+    feedback = PullRequestFeedback(store)
+
+    await feedback(revert_of(3))  # a pull request Kintsugi did not open
+    await feedback(revert_of(2, merged=False))  # the revert was closed, not merged
+    await feedback(revert_of(2, repository="someone/else"))  # another repository's #2
+
+    assert await store.read_all(types=[EventType.HEALING_PR_REVERTED]) == []
