@@ -199,7 +199,8 @@ class EventJob:
         return JobResult(JobOutcome.DONE), event.type
 
     async def _dead_letter(self, event: Event, attempt: int, reason: str) -> None:
-        await self.store.outbox_mark(event.id, OutboxStatus.DEAD, error=reason, attempts=attempt)
+        # The notice first: once the entry reads dead its notice is in the log. A crash between
+        # the two leaves the entry to be run again (and maybe noticed twice), never unnoticed.
         notice = event.caused(
             EventType.JOB_DEAD_LETTERED,
             "workers",
@@ -211,6 +212,7 @@ class EventJob:
             },
         )
         await self.store.append("jobs/dead-letters", notice)
+        await self.store.outbox_mark(event.id, OutboxStatus.DEAD, error=reason, attempts=attempt)
 
 
 def _log_lost_mark(written: asyncio.Future[None]) -> None:
