@@ -53,6 +53,7 @@ QUEUE = "kintsugi-bench:ingest"
 THROUGHPUT_TARGET = 0.5
 P99_TARGET_MS = 20.0
 WARM_UP_SECONDS = 2
+WARM_UP_CONNECTIONS = 8
 # The services each configuration shares, measured by process name (their CPU while a row runs).
 SERVICES = {"PostgreSQL": "postgres", "Redis": "redis-server"}
 
@@ -163,7 +164,12 @@ def load(
     base = f"http://127.0.0.1:{port}"
     counts = server.counts
     warm = run_wrk(
-        base, WEBHOOK_PATH, delivery, connections=8, seconds=WARM_UP_SECONDS, scratch=scratch
+        base,
+        WEBHOOK_PATH,
+        delivery,
+        connections=WARM_UP_CONNECTIONS,
+        seconds=WARM_UP_SECONDS,
+        scratch=scratch,
     )
     meter = CpuMeter(server.processes, SERVICES)
     closed = run_wrk(
@@ -188,11 +194,14 @@ def load(
         return
     # Every accepted delivery must be stored, and its job must run: wait for the queue to drain.
     accepted = warm.accepted + closed.accepted + fixed.accepted + OPEN_LOOP_WARM_UP
+    # wrk stops counting with one request in flight per connection; the server stores those too.
+    in_flight = WARM_UP_CONNECTIONS + args.connections
     started = time.monotonic()
     stored, done = wait_for_drain(counts, args.drain_seconds)
     system.notes.append(
-        f"{accepted} accepted (202), {stored} stored, {done} jobs done "
-        f"{time.monotonic() - started:.1f} s after the load stopped"
+        f"{accepted} accepted (202) and up to {in_flight} in flight as wrk stopped, "
+        f"{stored} stored, {done} jobs done {time.monotonic() - started:.1f} s after the load "
+        "stopped"
     )
 
 
