@@ -9,8 +9,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app import jsoncodec
@@ -39,6 +40,18 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, **_JSON
     )
+
+
+def sqlite_file_twin(engine: AsyncEngine) -> Engine | None:
+    """A synchronous engine on the same SQLite file as `engine`, with the same pragmas and JSON
+    codec, for work that runs many statements in one worker thread; None unless `engine` is a
+    SQLite file (an in-memory database exists only on its own connections)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    twin = create_sync_engine(url.set(drivername="sqlite+pysqlite"), **_JSON)
+    event.listen(twin, "connect", _sqlite_pragmas)
+    return twin
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app import jsoncodec
@@ -25,24 +26,25 @@ _APPEND = text(
 )
 
 
-async def write_group_statements(
-    conn: AsyncConnection, group: Sequence[PendingAppend]
+def write_group_statements(
+    conn: Connection, group: Sequence[PendingAppend]
 ) -> list[Event | DuplicateEventError]:
     """A group of single-event appends (any version) in the caller's transaction, statement by
     statement (SQLite): duplicates are refused by idempotency key, versions are numbered per
-    stream in arrival order."""
+    stream in arrival order. Synchronous: the store runs it in one thread hop on a file
+    database (each statement through aiosqlite would be four hops of its own)."""
     keys = [p.event.idempotency_key for p in group if p.event.idempotency_key]
     taken: dict[str, Event] = {}
     if keys:
         query = select(EVENTS).where(EVENTS.c.idempotency_key.in_(keys))
-        taken = {row.idempotency_key: to_event(row) for row in await conn.execute(query)}
+        taken = {row.idempotency_key: to_event(row) for row in conn.execute(query)}
     streams = sorted({p.stream for p in group})
     versions_query = (
         select(EVENTS.c.stream, func.max(EVENTS.c.stream_version))
         .where(EVENTS.c.stream.in_(streams))
         .group_by(EVENTS.c.stream)
     )
-    versions = {name: int(v) for name, v in await conn.execute(versions_query)}
+    versions = {name: int(v) for name, v in conn.execute(versions_query)}
     outcomes: list[Event | DuplicateEventError] = []
     accepted: list[Event] = []
     claimed: dict[str, Event] = {}
@@ -62,13 +64,13 @@ async def write_group_statements(
     if not accepted:
         return outcomes
     rows = [event_row(e) for e in accepted]
-    inserted = await conn.execute(insert(EVENTS).returning(EVENTS.c.id, EVENTS.c.position), rows)
+    inserted = conn.execute(insert(EVENTS).returning(EVENTS.c.id, EVENTS.c.position), rows)
     positions = {row.id: row.position for row in inserted}
     stored = {e.id: e.model_copy(update={"position": positions[e.id]}) for e in accepted}
     wanted = {p.event.id for p in group if p.outbox}
     queued = [outbox_values(e, e.position) for e in stored.values() if e.id in wanted]
     if queued:
-        await conn.execute(insert(OUTBOX), queued)
+        conn.execute(insert(OUTBOX), queued)
     # Duplicates of an event accepted in this very group point at its stored copy.
     return [
         stored[o.id]

@@ -1,5 +1,6 @@
-"""One group-commit write on SQLite (statement by statement) and on PostgreSQL (one
-`kintsugi_append` call) applies the same rules to a group that mixes every case."""
+"""One group-commit write on SQLite (statement by statement: in a worker thread for a file, on
+the async connection in memory) and on PostgreSQL (one `kintsugi_append` call) applies the
+same rules to a group that mixes every case."""
 
 from __future__ import annotations
 
@@ -7,16 +8,22 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from app.database import create_engine, ensure_schema
 from app.events import DuplicateEventError, Event, OutboxStatus, SqlEventStore
 from app.events.group_commit import PendingAppend
 from tests.conftest import open_engine
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "sqlite in memory", "postgres"])
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[SqlEventStore]:
-    engine = await open_engine(request.param, request)
-    yield SqlEventStore(engine)
-    await engine.dispose()
+    if request.param == "sqlite in memory":
+        engine = create_engine("sqlite+aiosqlite:///:memory:")
+        await ensure_schema(engine, auto_migrate=True)
+    else:
+        engine = await open_engine(request.param, request)
+    store = SqlEventStore(engine)
+    yield store
+    await store.close()
 
 
 def make(key: str | None, n: int) -> Event:
