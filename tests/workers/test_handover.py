@@ -76,8 +76,8 @@ async def stored(store: EventStore, count: int) -> list[Event]:
     return events
 
 
-async def test_a_fresh_event_runs_without_being_read_back() -> None:
-    store = CountingStore()
+def recording_router() -> tuple[Router, list[Event]]:
+    """A router whose one handler, for type "t", records the events it is given."""
     seen: list[Event] = []
     router = Router()
 
@@ -85,6 +85,12 @@ async def test_a_fresh_event_runs_without_being_read_back() -> None:
         seen.append(event)
 
     router.on("t", handler)
+    return router, seen
+
+
+async def test_a_fresh_event_runs_without_being_read_back() -> None:
+    store = CountingStore()
+    router, seen = recording_router()
     (event,) = await stored(store, 1)
 
     result = await EventJob(store, router).run(event.id, 1, event)
@@ -362,13 +368,7 @@ async def test_an_unreadable_carried_event_is_read_from_the_store() -> None:
 
 async def test_an_event_carried_as_json_or_by_an_earlier_version_is_not_read_back() -> None:
     store = CountingStore()
-    seen: list[Event] = []
-    router = Router()
-
-    async def handler(event: Event) -> None:
-        seen.append(event)
-
-    router.on("t", handler)
+    router, seen = recording_router()
     as_json, as_dict = await stored(store, 2)
     ctx = {"event_job": EventJob(store, router), "job_try": 1}
 
