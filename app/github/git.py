@@ -23,6 +23,12 @@ log = logging.getLogger(__name__)
 
 FIX_BRANCH_PREFIX = "kintsugi/"
 BOT = Actor("kintsugi[bot]", "kintsugi[bot]@users.noreply.github.com")
+_BOT_IDENTITY = {
+    "GIT_AUTHOR_NAME": str(BOT.name),
+    "GIT_AUTHOR_EMAIL": str(BOT.email),
+    "GIT_COMMITTER_NAME": str(BOT.name),
+    "GIT_COMMITTER_EMAIL": str(BOT.email),
+}
 
 
 def _environment(token: SecretStr) -> dict[str, str]:
@@ -119,9 +125,15 @@ class Checkout:
                     raise PermanentError(f"refusing to write outside the repository: {path}")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
-            self.repo.index.add([str(path) for path in files])
-            commit = self.repo.index.commit(message, author=BOT, committer=BOT)
-            return str(commit.hexsha)
+            # git itself, not GitPython's index: IndexFile.add chdirs the whole process into the
+            # checkout while it works, which other threads and jobs would see, and a process
+            # left in a checkout that is later removed has no working directory at all.
+            self.repo.git.add("--", *[str(path) for path in files])
+            with self.repo.git.custom_environment(**_BOT_IDENTITY):
+                self.repo.git.commit(
+                    "-q", "--no-verify", "--no-gpg-sign", "--allow-empty", "-m", message
+                )
+            return str(self.repo.head.commit.hexsha)
 
         return await asyncio.to_thread(run)
 

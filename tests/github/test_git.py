@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,27 @@ async def test_fix_branch_is_pushed_with_the_token_which_stays_out_of_the_checko
     )
     assert secret not in stored
     assert secret not in caplog.text
+
+
+async def test_committing_never_changes_the_process_working_directory(
+    github_app: GitHubApp,
+    fake_github: FakeGitHub,
+    shop: FakeRepository,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Commits run in worker threads beside other jobs: a chdir would move them all.
+    token = await github_app.installation_token(shop.installation_id)
+    checkout = await Checkout.clone(fake_github.clone_url(shop), token, tmp_path / "work")
+    moves: list[str] = []
+    monkeypatch.setattr(os, "chdir", lambda path: moves.append(str(path)))
+
+    sha = await checkout.commit_on_branch("kintsugi/fix-cwd", {"shop/new.py": "x = 1\n"}, "Add")
+
+    assert moves == []
+    assert checkout.repo.head.commit.hexsha == sha
+    assert checkout.repo.head.commit.author.name == "kintsugi[bot]"
+    assert "shop/new.py" in checkout.repo.git.show("--name-only", "--format=", sha)
 
 
 async def test_wrong_token_fails_without_echoing_it(
