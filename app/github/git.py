@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,17 +45,26 @@ def _environment(token: SecretStr) -> dict[str, str]:
     }
 
 
+_HTTP_STATUS = re.compile(r"(?:returned error|http)[: ]+(\d{3})\b")
+
+
 def _scrubbed(error: GitCommandError, token: SecretStr, what: str) -> Exception:
     secret = token.get_secret_value()
     detail = str(error.stderr or "").replace(secret, "***").strip()[-500:]
     message = f"git could not {what}: {detail or 'exit ' + str(error.status)}"
     lowered = detail.lower()
-    if any(word in lowered for word in ("could not resolve", "timed out", "503", "502", "500")):
-        return TransientError(message)
-    if "403" in lowered or ("permission to" in lowered and "denied" in lowered):
+    # The HTTP status as git reports it; not any digits in the message (a URL's port or a
+    # repository's name can hold "500").
+    status = _HTTP_STATUS.search(lowered)
+    code = int(status.group(1)) if status else None
+    if code == 403 or ("permission to" in lowered and "denied" in lowered):
         # The token was accepted but may not write here: the App lacks `contents: write`.
         return GitHubPermissionError(message)
-    if "authentication failed" in lowered or "401" in lowered:
+    if code in (500, 502, 503, 504) or any(
+        word in lowered for word in ("could not resolve", "timed out")
+    ):
+        return TransientError(message)
+    if code == 401 or "authentication failed" in lowered:
         # Usually an expired token: a retry mints a new one.
         return TransientError(message)
     return PermanentError(message)

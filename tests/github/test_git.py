@@ -7,11 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
+from git import GitCommandError
 from pydantic import SecretStr
 
 from app.errors import PermanentError, TransientError
 from app.github.client import GitHubApp
-from app.github.git import Checkout
+from app.github.errors import GitHubPermissionError
+from app.github.git import Checkout, _scrubbed
 from tests.github.fake_github import FakeGitHub, FakeRepository
 
 
@@ -84,3 +86,37 @@ async def test_only_kintsugi_branches_are_written(
         await checkout.commit_on_branch("main", {"x.py": ""}, "no")
     with pytest.raises(PermanentError, match="kintsugi/"):
         await checkout.push("main")
+
+
+@pytest.mark.parametrize(
+    ("stderr", "kind"),
+    [
+        # A port (or a repository name) holding "500" is no server error.
+        (
+            "fatal: unable to access 'http://127.0.0.1:45003/o/r.git/': "
+            "The requested URL returned error: 403",
+            GitHubPermissionError,
+        ),
+        ("remote: Permission to o/r.git denied to kintsugi[bot].", GitHubPermissionError),
+        (
+            "fatal: unable to access 'http://host:5000/o/r.git/': "
+            "The requested URL returned error: 502",
+            TransientError,
+        ),
+        (
+            "error: RPC failed; HTTP 500 curl 22 The requested URL returned error: 500",
+            TransientError,
+        ),
+        ("fatal: Authentication failed for 'https://github.com/o/r.git/'", TransientError),
+        ("fatal: could not resolve host: github.com", TransientError),
+        ("error: src refspec kintsugi/fix-500 does not match any", PermanentError),
+    ],
+)
+def test_git_failures_are_told_apart_by_their_http_status_not_any_digits(
+    stderr: str, kind: type[Exception]
+) -> None:
+    error = GitCommandError(["git", "push"], 128, stderr=stderr)
+
+    scrubbed = _scrubbed(error, SecretStr("ghs_secret"), "push kintsugi/fix-500")
+
+    assert type(scrubbed) is kind
