@@ -152,8 +152,7 @@ class PullRequestFeedback:
             return  # not a Kintsugi fix, or merged before outcomes were recorded
         revert = event.payload["pull_request"]
         facts = {
-            **{k: v for k, v in fix.payload.items() if k not in ("closed_by", "case_id")},
-            "case_id": fix.payload.get("case_id"),
+            **{k: v for k, v in fix.payload.items() if k != "closed_by"},
             "revert_pull_number": revert.get("number"),
             "revert_pull_url": revert.get("html_url"),
             "reverted_by": _login(revert.get("merged_by")) or _login(event.payload.get("sender")),
