@@ -65,11 +65,13 @@ class OutboxMarks:
         *,
         only_if: OutboxStatus | None = None,
         delay: float = 0.0,
+        lost_warning: str = "could not write outbox marks",
     ) -> None:
         self.store = store
         self.status = status
         self.only_if = only_if
         self.delay = delay
+        self.lost_warning = lost_warning
         self._waiting: dict[uuid.UUID, tuple[int | None, asyncio.Future[None]]] = {}
         self._writer: asyncio.Task[None] | None = None
 
@@ -79,6 +81,15 @@ class OutboxMarks:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting(self.delay))
         return written
+
+    def mark_unawaited(self, event_id: uuid.UUID, attempts: int | None = None) -> None:
+        """`mark`, for a caller that does not wait: a failed write is logged, and the entry is
+        left for the relay to hand over again."""
+        self.mark(event_id, attempts).add_done_callback(self._log_lost)
+
+    def _log_lost(self, written: asyncio.Future[None]) -> None:
+        if not written.cancelled() and written.exception() is not None:
+            log.warning(self.lost_warning, extra={"error": repr(written.exception())})
 
     async def flush(self) -> None:
         if self._writer is not None:
@@ -136,7 +147,12 @@ class EventJob:
         self.timeout_seconds = timeout_seconds
         self.retry_base_seconds = retry_base_seconds
         self.defer_done_marks = defer_done_marks
-        self._done = OutboxMarks(store, OutboxStatus.DONE, delay=0.05 if defer_done_marks else 0.0)
+        self._done = OutboxMarks(
+            store,
+            OutboxStatus.DONE,
+            delay=0.05 if defer_done_marks else 0.0,
+            lost_warning="could not mark a finished job done; the relay will hand it over again",
+        )
 
     async def run(self, event_id: uuid.UUID, attempt: int, event: Event | None = None) -> JobResult:
         """Attempt number `attempt` (from 1) at handling the event.
@@ -191,11 +207,10 @@ class EventJob:
             log.error("handler failed for good; dead-lettered", extra={**extra, "error": reason})
             await self._dead_letter(event, attempt, reason)
             return JobResult(JobOutcome.DEAD, error=reason), event.type
-        written = self._done.mark(event_id, attempt)
         if self.defer_done_marks:
-            written.add_done_callback(_log_lost_mark)
+            self._done.mark_unawaited(event_id, attempt)
         else:
-            await written
+            await self._done.mark(event_id, attempt)
         return JobResult(JobOutcome.DONE), event.type
 
     async def _dead_letter(self, event: Event, attempt: int, reason: str) -> None:
@@ -213,14 +228,6 @@ class EventJob:
         )
         await self.store.append("jobs/dead-letters", notice)
         await self.store.outbox_mark(event.id, OutboxStatus.DEAD, error=reason, attempts=attempt)
-
-
-def _log_lost_mark(written: asyncio.Future[None]) -> None:
-    if not written.cancelled() and written.exception() is not None:
-        log.warning(
-            "could not mark a finished job done; the relay will hand it over again",
-            extra={"error": repr(written.exception())},
-        )
 
 
 def _describe(error: BaseException) -> str:

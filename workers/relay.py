@@ -50,8 +50,14 @@ class OutboxRelay:
         self._enqueuing: asyncio.Task[None] | None = None
         # Nothing waits for these marks (a relay pass only enqueues again, which the job id
         # absorbs), so a stream of hand-overs shares one write per `mark_delay`.
+        # A lost mark leaves the entry pending: the next relay pass enqueues it again, and the
+        # job id absorbs it.
         self._marks = OutboxMarks(
-            store, OutboxStatus.ENQUEUED, only_if=OutboxStatus.PENDING, delay=mark_delay
+            store,
+            OutboxStatus.ENQUEUED,
+            only_if=OutboxStatus.PENDING,
+            delay=mark_delay,
+            lost_warning="could not mark events enqueued",
         )
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -94,7 +100,7 @@ class OutboxRelay:
                 self.nudge()
                 continue
             for event in batch:
-                self._marks.mark(event.id).add_done_callback(_log_failed_mark)
+                self._marks.mark_unawaited(event.id)
 
     async def start(self) -> None:
         if self._task is None:
@@ -175,9 +181,3 @@ class OutboxRelay:
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
             urgent = self._wake.is_set()
             self._wake.clear()
-
-
-def _log_failed_mark(written: asyncio.Future[None]) -> None:
-    # The entry stays pending: the next relay pass enqueues it again, the job id absorbs it.
-    if not written.cancelled() and written.exception() is not None:
-        log.warning("could not mark events enqueued", extra={"error": repr(written.exception())})

@@ -93,8 +93,7 @@ class PullRequestFeedback:
             if event.type == EventType.GITHUB_PULL_REQUEST_CLOSED:
                 await self._revert(event)
             return
-        key = f"feedback:{event.id}"
-        if await self.store.find_by_idempotency_key(key) is not None:
+        if await self._recorded(event):
             return
         opened = await self._opened(pull)
         facts: dict[str, Any] = {
@@ -118,9 +117,7 @@ class PullRequestFeedback:
                 return
             kind = EventType.HEALING_PR_REVIEWED
             facts.update(review)
-        record = event.caused(kind, SOURCE, facts).model_copy(update={"idempotency_key": key})
-        with contextlib.suppress(DuplicateEventError):  # a parallel run got there first
-            await self.store.append(f"healing-{pull.fingerprint}", record)
+        await self._record(event, f"healing-{pull.fingerprint}", kind, facts)
         log.info(
             "fix pull request feedback recorded",
             extra={"repository": pull.repository, "pull": pull.number, "kind": str(kind)},
@@ -130,10 +127,7 @@ class PullRequestFeedback:
         """A merged revert of a merged fix pull request: `healing.pr_reverted` in the fix's
         stream, carrying what its `healing.pr_merged` said (case, fix, strategy)."""
         number = reverted_pull_number(event.payload)
-        if number is None:
-            return
-        key = f"feedback:{event.id}"
-        if await self.store.find_by_idempotency_key(key) is not None:
+        if number is None or await self._recorded(event):
             return
         repository = event.payload["repository"]["full_name"]
         merged = await self.store.read_latest(
@@ -157,14 +151,24 @@ class PullRequestFeedback:
             "revert_pull_url": revert.get("html_url"),
             "reverted_by": _login(revert.get("merged_by")) or _login(event.payload.get("sender")),
         }
-        kind = EventType.HEALING_PR_REVERTED
-        record = event.caused(kind, SOURCE, facts).model_copy(update={"idempotency_key": key})
-        with contextlib.suppress(DuplicateEventError):
-            await self.store.append(fix.stream, record)
+        await self._record(event, fix.stream, EventType.HEALING_PR_REVERTED, facts)
         log.info(
             "fix pull request reverted",
             extra={"repository": repository, "pull": number, "revert": revert.get("number")},
         )
+
+    async def _recorded(self, event: Event) -> bool:
+        """Whether this webhook event's feedback is in the log already (the job ran before)."""
+        return await self.store.find_by_idempotency_key(_feedback_key(event)) is not None
+
+    async def _record(
+        self, event: Event, stream: str, kind: EventType, facts: dict[str, Any]
+    ) -> None:
+        record = event.caused(kind, SOURCE, facts).model_copy(
+            update={"idempotency_key": _feedback_key(event)}
+        )
+        with contextlib.suppress(DuplicateEventError):  # a parallel run got there first
+            await self.store.append(stream, record)
 
     async def _opened(self, pull: FixPull) -> dict[str, Any]:
         """The `healing.pr_opened` payload of this pull request (the fix's strategy and case);
@@ -208,6 +212,11 @@ class PullRequestFeedback:
             "line": comment.get("line"),
             "review_url": comment.get("html_url"),
         }
+
+
+def _feedback_key(event: Event) -> str:
+    # At most one feedback event per webhook event, however often its job runs.
+    return f"feedback:{event.id}"
 
 
 def _text(value: object) -> str:
