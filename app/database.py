@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app import jsoncodec
 from app.errors import ConfigurationError
+from app.events.sql import SqlEventStore
 from app.settings import async_database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -52,6 +53,11 @@ def sqlite_file_twin(engine: AsyncEngine) -> Engine | None:
     twin = create_sync_engine(url.set(drivername="sqlite+pysqlite"), **_JSON)
     event.listen(twin, "connect", _sqlite_pragmas)
     return twin
+
+
+def event_store(engine: AsyncEngine) -> SqlEventStore:
+    """The event store on `engine`; on a SQLite file with its synchronous twin for writes."""
+    return SqlEventStore(engine, file_twin=sqlite_file_twin(engine))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -10,9 +10,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.database import create_engine, ensure_schema
+from app.database import create_engine, ensure_schema, event_store
 from app.events.model import Event
-from app.events.sql import SqlEventStore
 from app.events.store import EventStore
 from app.settings import Settings
 from functions import ServerlessRuntime, register_metrics
@@ -83,7 +82,7 @@ async def open_services(
     except Exception:
         await engine.dispose()
         raise
-    store = SqlEventStore(engine)
+    store = event_store(engine)
     router = router or default_router(settings, store)
     queue: JobQueue
     if settings.redis_url:

@@ -17,7 +17,7 @@ from arq.worker import Worker
 from pydantic import ValidationError
 from redis.commands.core import AsyncScript
 
-from app.database import create_engine, ensure_schema
+from app.database import create_engine, ensure_schema, event_store
 from app.events.model import Event
 from app.events.sql import SqlEventStore
 from app.observability import log_context
@@ -79,7 +79,7 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
     async def startup(ctx: dict[str, Any]) -> None:
         engine = create_engine(settings.resolved_database_url)
         await ensure_schema(engine, auto_migrate=settings.is_sqlite)
-        store = SqlEventStore(engine)
+        store = event_store(engine)
         ctx["store"] = store
         ctx["settings"] = settings
         # arq keeps each job's result (`keep_result`), so a finished job's id is refused for an
@@ -157,7 +157,7 @@ def region_worker_options(
     async def startup(ctx: dict[str, Any]) -> None:
         engine = create_engine(settings.resolved_database_url)
         await ensure_schema(engine, auto_migrate=settings.is_sqlite)
-        store = SqlEventStore(engine)
+        store = event_store(engine)
         ctx["store"] = store
         ctx["region"] = region
         if run is not None:

@@ -44,8 +44,7 @@ def run_evolve(args: argparse.Namespace) -> int:
 async def _evolve(args: argparse.Namespace, console: Any) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from app.database import create_engine, ensure_schema
-    from app.events.sql import SqlEventStore
+    from app.database import create_engine, ensure_schema, event_store
     from app.evolution.evolver import Progress as EvolutionProgress
     from app.evolution.scheduled import configured_evolver, configured_llm
     from app.github.replay_checkouts import app_recorded_source
@@ -55,7 +54,7 @@ async def _evolve(args: argparse.Namespace, console: Any) -> dict[str, Any]:
     if args.corpus is not None:
         settings = settings.model_copy(update={"evolution_corpus_path": args.corpus})
     engine = create_engine(settings.resolved_database_url)
-    store = SqlEventStore(engine)
+    store = event_store(engine)
     recorded = app_recorded_source(settings, store)
     console.print(_recorded_note(settings, recorded is not None))
     with Progress(

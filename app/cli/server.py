@@ -177,13 +177,12 @@ def run_dead_letters(args: argparse.Namespace) -> int:
 
 
 async def _with_store(work: Any) -> Any:
-    from app.database import create_engine, ensure_schema
-    from app.events.sql import SqlEventStore
+    from app.database import create_engine, ensure_schema, event_store
 
     settings = get_settings()
     engine = create_engine(settings.resolved_database_url)
     try:
         await ensure_schema(engine, auto_migrate=settings.is_sqlite)
-        return await work(SqlEventStore(engine))
+        return await work(event_store(engine))
     finally:
         await engine.dispose()

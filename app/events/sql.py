@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.database import sqlite_file_twin
 from app.events.group_commit import GroupCommitter, PendingAppend
 from app.events.model import Event
 from app.events.sql_groups import APPEND_LOCK_KEY, write_group_function, write_group_statements
@@ -35,11 +34,16 @@ from app.events.store import (
     OutboxStatus,
 )
 
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
 
 class SqlEventStore:
     """Events, outbox rows and checkpoints in one database, appended with optimistic locking."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, file_twin: Engine | None = None) -> None:
+        """`file_twin`: a synchronous engine on the same SQLite file (`app.database.event_store`
+        makes one), which takes each group commit and outbox mark in one thread hop."""
         self.engine = engine
         self._is_postgres = engine.dialect.name == "postgresql"
         # One statement needs no transaction of its own: on PostgreSQL it runs in autocommit,
@@ -50,9 +54,7 @@ class SqlEventStore:
         self._group = GroupCommitter(self._write_group)
         # SQLite allows one writer at a time anyway; queueing in-process avoids busy retries.
         self._local_lock = asyncio.Lock()
-        # A SQLite file's group commits run on a synchronous twin engine, made on first use.
-        self._file_twin: Engine | None = None
-        self._twin_made = False
+        self._file_twin = file_twin
 
     async def append(
         self,
@@ -126,30 +128,24 @@ class SqlEventStore:
         if self._is_postgres:
             async with self._single.connect() as conn:
                 return await write_group_function(conn, group, self._events_by_id)
-        twin = self._twin()
-        if twin is None:  # in memory: only the async engine's connections see the database
-            async with self._writing() as conn:
-                return await conn.run_sync(write_group_statements, group)
-        # Every statement through aiosqlite costs four thread hops (cursor, execute, fetch,
-        # close): seventeen for a group. On the twin engine the group is one hop.
-        async with self._local_lock:
-            return await asyncio.to_thread(_write_group_on, twin, group)
-
-    def _twin(self) -> Engine | None:
-        """The synchronous twin of a SQLite file's engine (None otherwise), made on first use."""
-        if not self._twin_made:
-            self._file_twin, self._twin_made = sqlite_file_twin(self.engine), True
-        return self._file_twin
+        return await self._write_sqlite(write_group_statements, group)
 
     async def _write_statement(self, statement: Any) -> int:
-        """One write statement in a transaction of its own; how many rows it changed. A SQLite
-        file's takes one thread hop on the twin engine instead of five through aiosqlite."""
-        twin = None if self._is_postgres else self._twin()
-        if twin is not None:
-            async with self._local_lock:
-                return await asyncio.to_thread(_execute_on, twin, statement)
-        async with self._single_write() as conn:
-            return int((await conn.execute(statement)).rowcount)
+        """One write statement in a transaction of its own; how many rows it changed."""
+        if self._is_postgres:
+            async with self._single_write() as conn:
+                return int((await conn.execute(statement)).rowcount)
+        return await self._write_sqlite(_rowcount, statement)
+
+    async def _write_sqlite(self, work: Callable[[Connection, _In], _Out], arg: _In) -> _Out:
+        """`work(conn, arg)` in one SQLite write transaction. Through aiosqlite every statement
+        costs four thread hops (cursor, execute, fetch, close), a group commit seventeen; on the
+        file's twin engine the whole transaction is one."""
+        if self._file_twin is None:
+            async with self._writing() as conn:
+                return await conn.run_sync(work, arg)
+        async with self._local_lock:
+            return await asyncio.to_thread(_in_transaction, self._file_twin, work, arg)
 
     async def _events_by_id(self, ids: list[uuid.UUID]) -> list[Event]:
         return await self._many(select(EVENTS).where(EVENTS.c.id.in_(ids)))
@@ -366,13 +362,10 @@ class SqlEventStore:
             return [to_event(row) for row in await conn.execute(query)]
 
 
-def _write_group_on(
-    twin: Engine, group: Sequence[PendingAppend]
-) -> list[Event | DuplicateEventError]:
-    with twin.begin() as conn:
-        return write_group_statements(conn, group)
+def _in_transaction(engine: Engine, work: Callable[[Connection, _In], _Out], arg: _In) -> _Out:
+    with engine.begin() as conn:
+        return work(conn, arg)
 
 
-def _execute_on(twin: Engine, statement: Any) -> int:
-    with twin.begin() as conn:
-        return int(conn.execute(statement).rowcount)
+def _rowcount(conn: Connection, statement: Any) -> int:
+    return int(conn.execute(statement).rowcount)

@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.events import EventStore, InMemoryEventStore, SqlEventStore
+from app.database import event_store
+from app.events import EventStore, InMemoryEventStore
 from tests.conftest import open_engine
 
 
@@ -15,6 +16,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[EventStore]:
     if request.param == "memory":
         yield InMemoryEventStore()
         return
-    engine = await open_engine(request.param, request)
-    yield SqlEventStore(engine)
-    await engine.dispose()
+    # As the app opens it: a SQLite file's writes go through its synchronous twin.
+    store = event_store(await open_engine(request.param, request))
+    yield store
+    await store.close()

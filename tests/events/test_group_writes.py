@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.database import create_engine, ensure_schema
+from app.database import create_engine, ensure_schema, event_store
 from app.events import DuplicateEventError, Event, OutboxStatus, SqlEventStore
 from app.events.group_commit import PendingAppend
 from tests.conftest import open_engine
@@ -19,9 +19,9 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[SqlEventStore]:
     if request.param == "sqlite in memory":
         engine = create_engine("sqlite+aiosqlite:///:memory:")
         await ensure_schema(engine, auto_migrate=True)
+        store = SqlEventStore(engine)
     else:
-        engine = await open_engine(request.param, request)
-    store = SqlEventStore(engine)
+        store = event_store(await open_engine(request.param, request))
     yield store
     await store.close()
 
