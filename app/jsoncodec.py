@@ -13,11 +13,16 @@ import orjson
 JSONDecodeError = orjson.JSONDecodeError  # a subclass of json.JSONDecodeError
 
 
-def loads(data: bytes | str) -> Any:
+def loads(data: bytes | memoryview | str) -> Any:
     return orjson.loads(data)
 
 
 def dumps(value: Any) -> str:
+    return encode(value).decode()
+
+
+def encode(value: Any) -> bytes:
+    """`dumps` as UTF-8 bytes, for a wire that takes bytes."""
     # Keys that are not strings (an int-keyed dict in an internal event) become strings, as
     # the standard library makes them.
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)

@@ -16,6 +16,7 @@ from arq.utils import timestamp_ms
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
+from app import jsoncodec
 from app.events.model import Event
 from workers.jobs import EventJob, JobOutcome
 
@@ -45,6 +46,14 @@ class CarriedEvent(bytes):
 
     def __repr__(self) -> str:
         return f"<event: {len(self):,} bytes of JSON>"
+
+    @classmethod
+    def of(cls, event: Event) -> CarriedEvent:
+        """The event's fields through pydantic, its payload through orjson: pydantic walks a
+        free-form 10 kB payload three times slower, and this runs for every webhook."""
+        fields = event.model_dump(mode="json", exclude={"payload"})
+        fields["payload"] = event.payload
+        return cls(jsoncodec.encode(fields))
 
 
 @dataclass(frozen=True)
@@ -149,7 +158,7 @@ class ArqQueue:
             job_args: tuple[Any, ...] = (str(handover.event_id),)
             if handover.event is not None:
                 # As JSON: cheaper to write, pickle and read than a nested dict.
-                job_args += (CarriedEvent(handover.event.model_dump_json().encode()),)
+                job_args += (CarriedEvent.of(handover.event),)
             data = serialize_job(HANDLE_EVENT, job_args, {}, None, now)
             keys += [job_key_prefix + handover.job_id, result_key_prefix + handover.job_id]
             args += [handover.job_id, now, data]

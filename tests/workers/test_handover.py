@@ -15,7 +15,7 @@ import redis
 from arq.constants import job_key_prefix, result_key_prefix
 from arq.jobs import Job, JobStatus, deserialize_result, serialize_result
 
-from app.events import Event, EventStore, InMemoryEventStore, OutboxStatus
+from app.events import Event, EventMetadata, EventStore, InMemoryEventStore, OutboxStatus
 from app.services import open_services
 from tests.workers.test_arq import isolated, wait_for
 from workers.arq_worker import build_worker, handle_event, serialize_without_event
@@ -369,13 +369,32 @@ async def test_an_unreadable_carried_event_is_read_from_the_store() -> None:
 async def test_an_event_carried_as_json_or_by_an_earlier_version_is_not_read_back() -> None:
     store = CountingStore()
     router, seen = recording_router()
-    as_json, as_dict = await stored(store, 2)
+    as_json, as_pydantic_json, as_dict = await stored(store, 3)
     ctx = {"event_job": EventJob(store, router), "job_try": 1}
 
-    await handle_event(ctx, str(as_json.id), CarriedEvent(as_json.model_dump_json().encode()))
+    await handle_event(ctx, str(as_json.id), CarriedEvent.of(as_json))
+    await handle_event(ctx, str(as_pydantic_json.id), as_pydantic_json.model_dump_json().encode())
     await handle_event(ctx, str(as_dict.id), as_dict.model_dump(mode="json"))
 
-    assert seen == [as_json, as_dict] and store.reads == 0
+    assert seen == [as_json, as_pydantic_json, as_dict] and store.reads == 0
+
+
+def test_a_carried_event_reads_back_as_the_same_event() -> None:
+    event = Event(
+        type="github.issue_comment.created",
+        source="github",
+        stream="github/octo/repo",
+        stream_version=7,
+        position=42,
+        payload={"comment": {"body": "/heal\n\u00e9 \U0001f600", "id": 2**53}, "n": [1.5, None]},
+        metadata=EventMetadata(
+            correlation_id=uuid.uuid4(), delivery_id="d-1", installation_id=4242, validated=True
+        ),
+        idempotency_key="github:d-1",
+    )
+
+    assert Event.model_validate_json(CarriedEvent.of(event)) == event
+    assert repr(CarriedEvent.of(event)).endswith("bytes of JSON>")
 
 
 def test_a_kept_result_records_the_event_id_not_the_event() -> None:
