@@ -208,6 +208,23 @@ async def test_marking_many_entries_respects_their_current_state(store: EventSto
     assert states == [OutboxStatus.DONE, OutboxStatus.ENQUEUED, OutboxStatus.ENQUEUED]
 
 
+async def test_marking_many_done_records_attempts_and_clears_the_error(store: EventStore) -> None:
+    events = [(await store.append("s", make(), outbox=True))[0] for _ in range(4)]
+    await store.outbox_mark(events[0].id, OutboxStatus.ENQUEUED, error="boom", attempts=1)
+
+    first = await store.outbox_mark_many([e.id for e in events[:3]], OutboxStatus.DONE, attempts=2)
+    second = await store.outbox_mark_many([events[3].id], OutboxStatus.DONE, attempts=1)
+
+    entries = [await store.outbox_get(e.id) for e in events]
+    assert (first, second) == (3, 1)
+    assert [(e.status, e.attempts, e.last_error) for e in entries if e] == [
+        (OutboxStatus.DONE, 2, None),
+        (OutboxStatus.DONE, 2, None),
+        (OutboxStatus.DONE, 2, None),
+        (OutboxStatus.DONE, 1, None),
+    ]
+
+
 async def test_concurrent_appends_with_repeated_keys_store_each_key_once(
     store: EventStore,
 ) -> None:
