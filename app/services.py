@@ -88,7 +88,8 @@ async def open_services(
     if settings.redis_url:
         queue = ArqQueue(settings.redis_url, queue_name=settings.queue_name)
     else:
-        in_process = InProcessQueue(event_job(settings, store, router))
+        # Finished jobs' done marks share a write every 50 ms instead of one write each.
+        in_process = InProcessQueue(event_job(settings, store, router, defer_done_marks=True))
         await in_process.start()
         queue = in_process
     relay = OutboxRelay(store, queue, poll_seconds=settings.outbox_poll_seconds, **relay_options)

@@ -48,12 +48,15 @@ class JobResult:
     outcome: JobOutcome
     retry_in: float = 0.0
     error: str | None = None
+    # A finished job that did not wait for its done mark: the mark's write, done once written.
+    marked: asyncio.Future[None] | None = None
 
 
 class OutboxMarks:
     """Outbox marks of one kind (a status, optionally only from another), sharing writes.
 
-    Marks wait `delay` and go out together, as do those arriving while a write is under way.
+    Marks wait `delay` and go out together: at most one write per `delay` while they keep
+    coming.
     `mark` returns a future that is done once the mark is written (or failed); `flush` writes
     whatever is waiting.
     """
@@ -82,10 +85,14 @@ class OutboxMarks:
             self._writer = asyncio.create_task(self._write_waiting(self.delay))
         return written
 
-    def mark_unawaited(self, event_id: uuid.UUID, attempts: int | None = None) -> None:
-        """`mark`, for a caller that does not wait: a failed write is logged, and the entry is
-        left for the relay to hand over again."""
-        self.mark(event_id, attempts).add_done_callback(self._log_lost)
+    def mark_unawaited(
+        self, event_id: uuid.UUID, attempts: int | None = None
+    ) -> asyncio.Future[None]:
+        """`mark`, for a caller that does not wait for the write: a failed write is logged, and
+        the entry is left for the relay to hand over again."""
+        written = self.mark(event_id, attempts)
+        written.add_done_callback(self._log_lost)
+        return written
 
     def _log_lost(self, written: asyncio.Future[None]) -> None:
         if not written.cancelled() and written.exception() is not None:
@@ -119,6 +126,10 @@ class OutboxMarks:
                     written.set_result(None)
                 else:
                     written.set_exception(failure)
+            if delay and self._waiting:
+                # Marks kept arriving during the write: they wait their interval too, so a
+                # steady stream costs one write per `delay`, not one per write's duration.
+                await asyncio.sleep(delay)
 
 
 class EventJob:
@@ -126,9 +137,10 @@ class EventJob:
 
     With `defer_done_marks` a finished job does not wait for its outbox mark, and the marks of
     a 50 ms interval share one write. Only for a queue that refuses a finished job again by its
-    id for a while (arq, which keeps the job's result): a relay pass that meets the entry not
-    yet marked hands it over again, and the queue absorbs it. Delivery stays at least once: a
-    mark lost with the worker leaves the entry for the relay, as a crash always did.
+    id until its mark is written (arq keeps the job's result for an hour; the in-process queue
+    keeps the id until `JobResult.marked` is done): a relay pass that meets the entry not yet
+    marked hands it over again, and the queue absorbs it. Delivery stays at least once: a mark
+    lost with the worker leaves the entry for the relay, as a crash always did.
     """
 
     def __init__(
@@ -208,9 +220,10 @@ class EventJob:
             await self._dead_letter(event, attempt, reason)
             return JobResult(JobOutcome.DEAD, error=reason), event.type
         if self.defer_done_marks:
-            self._done.mark_unawaited(event_id, attempt)
-        else:
-            await self._done.mark(event_id, attempt)
+            return JobResult(
+                JobOutcome.DONE, marked=self._done.mark_unawaited(event_id, attempt)
+            ), event.type
+        await self._done.mark(event_id, attempt)
         return JobResult(JobOutcome.DONE), event.type
 
     async def _dead_letter(self, event: Event, attempt: int, reason: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Sequence
@@ -201,7 +202,10 @@ class InProcessQueue:
     """Runs jobs on asyncio tasks in this process, with the same retries and timeouts as arq.
 
     Nothing here is durable, and nothing needs to be: an event still pending or enqueued in the
-    outbox when the process stops is handed over again by the relay on the next start."""
+    outbox when the process stops is handed over again by the relay on the next start. A job id
+    is refused while its job is queued or running and, for a job that did not wait for its done
+    mark, until that mark is written: a relay pass that read the entry before it was marked
+    cannot run the job again."""
 
     def __init__(self, job: EventJob, *, concurrency: int = 4) -> None:
         self.job = job
@@ -260,18 +264,24 @@ class InProcessQueue:
         loop = asyncio.get_running_loop()
         while True:
             key, event_id, attempt, event = await self._queue.get()
-            retrying = False
+            held = False  # the id stays refused: a retry is due, or the done mark unwritten
             try:
                 result = await self.job.run(event_id, attempt, event)
                 if result.outcome is JobOutcome.RETRY:
                     self._schedule_retry(loop, key, event_id, attempt + 1, result.retry_in)
-                    retrying = True
+                    held = True
+                elif result.marked is not None and not result.marked.done():
+                    result.marked.add_done_callback(functools.partial(self._release, key))
+                    held = True
             except Exception:
                 log.exception("in-process job crashed", extra={"event_id": str(event_id)})
             finally:
-                if not retrying:
+                if not held:
                     self._in_flight.discard(key)
                 self._queue.task_done()
+
+    def _release(self, key: str, _marked: asyncio.Future[None]) -> None:
+        self._in_flight.discard(key)
 
     def _schedule_retry(
         self,

@@ -137,6 +137,25 @@ async def test_jobs_finishing_together_share_their_done_writes() -> None:
     assert [len(ids) for ids in store.mark_writes] == [1, 19]
 
 
+async def test_a_steady_stream_of_delayed_marks_costs_one_write_per_interval() -> None:
+    store = CountingStore()  # each write takes 10 ms
+    events = await stored(store, 60)
+    marks = OutboxMarks(store, OutboxStatus.ENQUEUED, delay=0.1)
+
+    written = []
+    for event in events:  # one mark every 5 ms for 0.3 s
+        written.append(marks.mark(event.id))
+        await asyncio.sleep(0.005)
+    await asyncio.gather(*written)
+
+    entries = [await store.outbox_get(event.id) for event in events]
+    assert all(e is not None and e.status is OutboxStatus.ENQUEUED for e in entries)
+    # Written back to back, they would take a write every 10 ms (about 30); a write per 0.1 s
+    # interval is 3 or 4, fewer on a slow machine.
+    assert len(store.mark_writes) <= 5
+    assert sorted(i for ids in store.mark_writes for i in ids) == sorted(e.id for e in events)
+
+
 async def test_a_failed_done_write_fails_every_job_waiting_on_it() -> None:
     class BrokenStore(CountingStore):
         async def outbox_mark_many(

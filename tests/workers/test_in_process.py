@@ -11,7 +11,7 @@ import pytest
 from app.errors import PermanentError
 from app.events import Event, EventStore, EventType, InMemoryEventStore, OutboxStatus
 from workers.jobs import EventJob, JobOutcome, Router
-from workers.queue import InProcessQueue
+from workers.queue import Handover, InProcessQueue
 from workers.relay import OutboxRelay
 
 
@@ -238,3 +238,32 @@ async def test_log_lines_inside_a_job_carry_the_event_and_installation(
     assert record.__dict__["event_id"] == str(event.id)
     assert record.__dict__["installation_id"] == 42
     assert record.__dict__["delivery_id"] == "d-9"
+
+
+async def test_a_finished_job_is_refused_again_until_its_done_mark_is_written(
+    store: EventStore, router: Router
+) -> None:
+    seen: list[uuid.UUID] = []
+
+    async def handler(event: Event) -> None:
+        seen.append(event.id)
+
+    router.on("t", handler)
+    job = EventJob(store, router, defer_done_marks=True)
+    queue = InProcessQueue(job, concurrency=1)
+    await queue.start()
+    (event,) = await store.append("s", Event(type="t", source="tests"), outbox=True)
+    await queue.enqueue_many([Handover.fresh(event)])
+    await queue._queue.join()  # the job ran; its done mark waits to share a write
+
+    # A relay pass that read the entry before it was marked hands the event over again.
+    refused = await queue.enqueue_many([Handover(event.id, str(event.id))])
+    await job.flush()
+    again = await queue.enqueue_many([Handover(event.id, str(event.id))])
+    await queue.join()
+    await queue.close()
+
+    entry = await store.outbox_get(event.id)
+    assert (refused, again) == (0, 1)
+    assert seen == [event.id]  # the later hand-over found the entry done and skipped it
+    assert entry is not None and entry.status is OutboxStatus.DONE
