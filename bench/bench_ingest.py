@@ -182,7 +182,11 @@ def load(
     )
     used = meter.read()
     system.cpu.append({name: 1000 * s / max(closed.accepted, 1) for name, s in used.items()})
+    kept_up = ""
     if system.name != "ceiling":
+        # Whether the jobs kept up: a queue that falls behind makes ingest look cheaper.
+        stored, done = counts()
+        kept_up = f"; as the closed loop ended, {done} of {stored} stored events' jobs were done"
         # The open-loop row measures its own load, not the closed loop's backlog of jobs.
         wait_for_drain(counts, args.drain_seconds)
     fixed = asyncio.run(
@@ -201,7 +205,7 @@ def load(
     system.notes.append(
         f"{accepted} accepted (202) and up to {in_flight} in flight as wrk stopped, "
         f"{stored} stored, {done} jobs done {time.monotonic() - started:.1f} s after the load "
-        "stopped"
+        f"stopped{kept_up}"
     )
 
 
