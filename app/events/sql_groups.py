@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,6 +26,16 @@ _APPEND = text(
 )
 
 
+# Built once, with their lists as expanding parameters: built per group with the values inlined,
+# SQLAlchemy coerces every key and stream into a parameter of its own each time.
+_TAKEN_KEYS = select(EVENTS).where(EVENTS.c.idempotency_key.in_(bindparam("keys", expanding=True)))
+_STREAM_VERSIONS = (
+    select(EVENTS.c.stream, func.max(EVENTS.c.stream_version))
+    .where(EVENTS.c.stream.in_(bindparam("streams", expanding=True)))
+    .group_by(EVENTS.c.stream)
+)
+
+
 def write_group_statements(
     conn: Connection, group: Sequence[PendingAppend]
 ) -> list[Event | DuplicateEventError]:
@@ -36,15 +46,10 @@ def write_group_statements(
     keys = [p.event.idempotency_key for p in group if p.event.idempotency_key]
     taken: dict[str, Event] = {}
     if keys:
-        query = select(EVENTS).where(EVENTS.c.idempotency_key.in_(keys))
-        taken = {row.idempotency_key: to_event(row) for row in conn.execute(query)}
+        found = conn.execute(_TAKEN_KEYS, {"keys": keys})
+        taken = {row.idempotency_key: to_event(row) for row in found}
     streams = sorted({p.stream for p in group})
-    versions_query = (
-        select(EVENTS.c.stream, func.max(EVENTS.c.stream_version))
-        .where(EVENTS.c.stream.in_(streams))
-        .group_by(EVENTS.c.stream)
-    )
-    versions = {name: int(v) for name, v in conn.execute(versions_query)}
+    versions = {name: int(v) for name, v in conn.execute(_STREAM_VERSIONS, {"streams": streams})}
     outcomes: list[Event | DuplicateEventError] = []
     accepted: list[Event] = []
     claimed: dict[str, Event] = {}
