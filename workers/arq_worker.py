@@ -44,12 +44,9 @@ async def handle_event(
     carried = None
     if event is not None:
         try:
-            if isinstance(event, bytes):  # orjson reads plain bytes only, not a subclass
-                event = jsoncodec.loads(memoryview(event))
-            elif isinstance(event, str):
-                event = jsoncodec.loads(event)
-            # orjson, then pydantic: twice as fast as pydantic's own JSON parsing here.
-            carried = Event.model_validate(event)
+            # jsoncodec, then pydantic: twice as fast as pydantic's own JSON parsing here.
+            fields = jsoncodec.loads(event) if isinstance(event, bytes | str) else event
+            carried = Event.model_validate(fields)
         except (ValidationError, jsoncodec.JSONDecodeError):
             log.warning("event carried by the job is unreadable; reading it from the store")
     result = await job.run(uuid.UUID(event_id), ctx["job_try"], carried)

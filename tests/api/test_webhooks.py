@@ -90,6 +90,19 @@ async def test_missing_event_header_is_400(hooks: Hooks) -> None:
     assert await hooks.services.store.count() == 0
 
 
+async def test_integers_beyond_64_bits_are_stored_exactly(hooks: Hooks) -> None:
+    payload = json.loads(load(GITHUB / "issues" / "opened.payload.json"))
+    payload["issue"]["body"] = "a 97-bit id follows"
+    body = json.dumps({**payload, "custom": {"id": 123456789012345678901234567890}}).encode()
+
+    response = await hooks.github("issues", body)
+
+    assert response.status_code == 202
+    event = await hooks.services.store.get(uuid.UUID(response.json()["event_id"]))
+    assert event is not None and event.payload["custom"]["id"] == 123456789012345678901234567890
+    assert event.payload == json.loads(body)
+
+
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b"\xff\xfe"])
 async def test_signed_body_that_is_not_a_json_object_is_400(hooks: Hooks, body: bytes) -> None:
     response = await hooks.github("issues", body)
