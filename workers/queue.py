@@ -19,6 +19,7 @@ from redis.commands.core import AsyncScript
 
 from app import jsoncodec
 from app.events.model import Event
+from app.events.store import OutboxStatus
 from workers.jobs import EventJob, JobOutcome
 
 log = logging.getLogger(__name__)
@@ -202,16 +203,20 @@ class InProcessQueue:
     """Runs jobs on asyncio tasks in this process, with the same retries and timeouts as arq.
 
     Nothing here is durable, and nothing needs to be: an event still pending or enqueued in the
-    outbox when the process stops is handed over again by the relay on the next start. A job id
-    is refused while its job is queued or running and, for a job that did not wait for its done
-    mark, until that mark is written: a relay pass that read the entry before it was marked
-    cannot run the job again."""
+    outbox when the process stops is handed over again by the relay on the next start. `close`
+    puts the entries of the jobs it leaves unfinished back to pending, so that the next start's
+    first relay pass takes them at once (entries left enqueued wait for the stale-entry sweep).
+    A job id is refused while its job is queued or running and, for a job that did not wait for
+    its done mark, until that mark is written: a relay pass that read the entry before it was
+    marked cannot run the job again."""
 
     def __init__(self, job: EventJob, *, concurrency: int = 4) -> None:
         self.job = job
         self.concurrency = concurrency
         self._queue: asyncio.Queue[tuple[str, uuid.UUID, int, Event | None]] = asyncio.Queue()
         self._in_flight: set[str] = set()
+        # Jobs taken and not finished (queued, running or waiting to retry), by job id.
+        self._unfinished: dict[str, uuid.UUID] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._retries: set[asyncio.TimerHandle] = set()
 
@@ -231,6 +236,7 @@ class InProcessQueue:
             if handover.job_id in self._in_flight:
                 continue  # like arq: a job id that is queued or running is not queued again
             self._in_flight.add(handover.job_id)
+            self._unfinished[handover.job_id] = handover.event_id
             self._queue.put_nowait((handover.job_id, handover.event_id, 1, handover.event))
             added += 1
         return added
@@ -259,6 +265,23 @@ class InProcessQueue:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         await self.job.flush()
+        await self._hand_back_unfinished()
+
+    async def _hand_back_unfinished(self) -> None:
+        unfinished, self._unfinished = list(self._unfinished.values()), {}
+        if not unfinished:
+            return
+        try:
+            await self.job.store.outbox_mark_many(
+                unfinished, OutboxStatus.PENDING, only_if=OutboxStatus.ENQUEUED
+            )
+        except Exception as error:  # they stay enqueued: the stale-entry sweep finds them
+            log.warning(
+                "could not put unfinished jobs back to pending",
+                extra={"jobs": len(unfinished), "error": repr(error)},
+            )
+            return
+        log.info("unfinished jobs put back to pending", extra={"jobs": len(unfinished)})
 
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
@@ -270,7 +293,9 @@ class InProcessQueue:
                 if result.outcome is JobOutcome.RETRY:
                     self._schedule_retry(loop, key, event_id, attempt + 1, result.retry_in)
                     held = True
-                elif result.marked is not None and not result.marked.done():
+                    continue
+                self._unfinished.pop(key, None)
+                if result.marked is not None and not result.marked.done():
                     result.marked.add_done_callback(functools.partial(self._release, key))
                     held = True
             except Exception:

@@ -267,3 +267,34 @@ async def test_a_finished_job_is_refused_again_until_its_done_mark_is_written(
     assert (refused, again) == (0, 1)
     assert seen == [event.id]  # the later hand-over found the entry done and skipped it
     assert entry is not None and entry.status is OutboxStatus.DONE
+
+
+async def test_closing_puts_unfinished_jobs_back_to_pending_for_the_next_start(
+    store: EventStore, router: Router
+) -> None:
+    release = asyncio.Event()
+    seen: list[uuid.UUID] = []
+
+    async def slow(event: Event) -> None:
+        await release.wait()
+        seen.append(event.id)
+
+    router.on("t", slow)
+    first = InProcessQueue(EventJob(store, router), concurrency=1)
+    await first.start()
+    events = [(await store.append("s", Event(type="t", source="tests"), outbox=True))[0]]
+    events += [(await store.append("s", Event(type="t", source="tests"), outbox=True))[0]]
+    await OutboxRelay(store, first).relay_pending()  # both enqueued: one runs, one waits
+    await asyncio.sleep(0.01)
+
+    await first.close()  # the process stops with both unfinished
+
+    entries = [await store.outbox_get(e.id) for e in events]
+    assert all(e is not None and e.status is OutboxStatus.PENDING for e in entries)
+    release.set()
+    second = InProcessQueue(EventJob(store, router), concurrency=1)
+    await second.start()
+    await OutboxRelay(store, second).relay_pending()  # the next start's first pass
+    await second.join()
+    await second.close()
+    assert sorted(seen) == sorted(e.id for e in events)
