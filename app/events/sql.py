@@ -287,17 +287,10 @@ class SqlEventStore:
         attempts: int | None = None,
         only_if: OutboxStatus | None = None,
     ) -> bool:
-        values: dict[str, Any] = {
-            "status": status.value,
-            "last_error": error,
-            "updated_at": datetime.now(UTC),
-        }
-        if attempts is not None:
-            values["attempts"] = attempts
-        statement = update(OUTBOX).where(OUTBOX.c.event_id == event_id)
-        if only_if is not None:
-            statement = statement.where(OUTBOX.c.status == only_if.value)
-        return bool(await self._write_statement(statement.values(**values)))
+        # A single mark always records its error (None clears an earlier one).
+        return bool(
+            await self._mark([event_id], status, only_if, attempts, sets_error=True, error=error)
+        )
 
     async def outbox_mark_many(
         self,
@@ -309,10 +302,26 @@ class SqlEventStore:
     ) -> int:
         if not event_ids:
             return 0
-        statement = _mark_many(
+        # A job done clears the error of its earlier attempts; other marks leave it as it is.
+        done = status is OutboxStatus.DONE
+        return await self._mark(event_ids, status, only_if, attempts, sets_error=done)
+
+    async def _mark(
+        self,
+        event_ids: Sequence[uuid.UUID],
+        status: OutboxStatus,
+        only_if: OutboxStatus | None,
+        attempts: int | None,
+        *,
+        sets_error: bool,
+        error: str | None = None,
+    ) -> int:
+        """The outbox UPDATE behind both marks; with `sets_error` the entries' last error
+        becomes `error` (None clears it)."""
+        statement = _mark_statement(
             conditional=only_if is not None,
             counts_attempts=attempts is not None,
-            clears_error=status is OutboxStatus.DONE,
+            sets_error=sets_error,
         )
         params: dict[str, Any] = {
             "ids": list(event_ids),
@@ -323,6 +332,8 @@ class SqlEventStore:
             params["new_attempts"] = attempts
         if only_if is not None:
             params["required_status"] = only_if.value
+        if sets_error:
+            params["new_error"] = error
         return await self._write_statement(statement, params)
 
     async def outbox_revive(self, event_id: uuid.UUID) -> bool:
@@ -380,7 +391,7 @@ def _rowcount(conn: Connection, work: tuple[Any, dict[str, Any] | None]) -> int:
 
 
 @cache
-def _mark_many(*, conditional: bool, counts_attempts: bool, clears_error: bool) -> Any:
+def _mark_statement(*, conditional: bool, counts_attempts: bool, sets_error: bool) -> Any:
     """The outbox marks' UPDATE, built once per shape with the ids as one expanding parameter:
     built per call with the ids inlined, SQLAlchemy coerces every id into a parameter of its
     own on each mark, which cost the embedded server a tenth of its event-loop time."""
@@ -390,6 +401,6 @@ def _mark_many(*, conditional: bool, counts_attempts: bool, clears_error: bool) 
     values: dict[str, Any] = {"status": bindparam("new_status"), "updated_at": bindparam("now")}
     if counts_attempts:
         values["attempts"] = bindparam("new_attempts")
-    if clears_error:
-        values["last_error"] = None
+    if sets_error:
+        values["last_error"] = bindparam("new_error")
     return statement.values(**values)
