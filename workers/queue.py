@@ -214,9 +214,9 @@ class InProcessQueue:
         self.job = job
         self.concurrency = concurrency
         self._queue: asyncio.Queue[tuple[str, uuid.UUID, int, Event | None]] = asyncio.Queue()
-        self._in_flight: set[str] = set()
-        # Jobs taken and not finished (queued, running or waiting to retry), by job id.
-        self._unfinished: dict[str, uuid.UUID] = {}
+        # Job id -> event id of every job refused again: queued, running, waiting to retry, or
+        # finished with its done mark not yet written.
+        self._in_flight: dict[str, uuid.UUID] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._retries: set[asyncio.TimerHandle] = set()
 
@@ -235,8 +235,7 @@ class InProcessQueue:
         for handover in handovers:
             if handover.job_id in self._in_flight:
                 continue  # like arq: a job id that is queued or running is not queued again
-            self._in_flight.add(handover.job_id)
-            self._unfinished[handover.job_id] = handover.event_id
+            self._in_flight[handover.job_id] = handover.event_id
             self._queue.put_nowait((handover.job_id, handover.event_id, 1, handover.event))
             added += 1
         return added
@@ -268,7 +267,9 @@ class InProcessQueue:
         await self._hand_back_unfinished()
 
     async def _hand_back_unfinished(self) -> None:
-        unfinished, self._unfinished = list(self._unfinished.values()), {}
+        # Jobs whose done mark the flush above wrote are no longer enqueued: the conditional
+        # mark leaves them alone.
+        unfinished, self._in_flight = list(self._in_flight.values()), {}
         if not unfinished:
             return
         try:
@@ -287,26 +288,25 @@ class InProcessQueue:
         loop = asyncio.get_running_loop()
         while True:
             key, event_id, attempt, event = await self._queue.get()
-            held = False  # the id stays refused: a retry is due, or the done mark unwritten
+            # The id stays refused while a retry is due or the done mark is unwritten, and when
+            # the job is cancelled (the queue is closing: `close` hands it back).
             try:
                 result = await self.job.run(event_id, attempt, event)
-                if result.outcome is JobOutcome.RETRY:
-                    self._schedule_retry(loop, key, event_id, attempt + 1, result.retry_in)
-                    held = True
-                    continue
-                self._unfinished.pop(key, None)
-                if result.marked is not None and not result.marked.done():
-                    result.marked.add_done_callback(functools.partial(self._release, key))
-                    held = True
             except Exception:
                 log.exception("in-process job crashed", extra={"event_id": str(event_id)})
+                self._in_flight.pop(key, None)
+            else:
+                if result.outcome is JobOutcome.RETRY:
+                    self._schedule_retry(loop, key, event_id, attempt + 1, result.retry_in)
+                elif result.marked is not None and not result.marked.done():
+                    result.marked.add_done_callback(functools.partial(self._release, key))
+                else:
+                    self._in_flight.pop(key, None)
             finally:
-                if not held:
-                    self._in_flight.discard(key)
                 self._queue.task_done()
 
     def _release(self, key: str, _marked: asyncio.Future[None]) -> None:
-        self._in_flight.discard(key)
+        self._in_flight.pop(key, None)
 
     def _schedule_retry(
         self,
