@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.events.memory import InMemoryEventStore
-from app.events.model import Event
+from app.events.model import Event, EventType
 from app.events.store import EventStore
 from app.evolution.analysis import OutcomeReport, analyse, merged_references
 from app.evolution.corpus import ReplayCase, default_corpus_path, load_corpus, sample_cases
@@ -37,13 +37,13 @@ from app.healing.runner import CommandRunner
 log = logging.getLogger(__name__)
 
 HEALING_TYPES = (
-    "healing.case_opened",
-    "healing.fix_validated",
-    "healing.fix_not_found",
-    "healing.pr_opened",
-    "healing.pr_merged",
-    "healing.pr_rejected",
-    "healing.pr_reverted",
+    EventType.HEALING_CASE_OPENED,
+    EventType.HEALING_FIX_VALIDATED,
+    EventType.HEALING_FIX_NOT_FOUND,
+    EventType.HEALING_PR_OPENED,
+    EventType.HEALING_PR_MERGED,
+    EventType.HEALING_PR_REJECTED,
+    EventType.HEALING_PR_REVERTED,
 )
 
 
