@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -61,6 +62,8 @@ class Settings(BaseSettings):
     evolution_recorded_cases: int = Field(default=5, ge=0)  # newest recorded cases replayed
     evolution_corpus_path: Path | None = None  # unset: bench/corpus of a source checkout
     evolution_cron_hour: int = Field(default=3, ge=0, le=23)  # nightly run, UTC hour
+    # Interpreters repositories' environments may use besides pyenv's and /usr/bin/python3.X.
+    environment_interpreters: str = ""  # paths separated by commas or os.pathsep
 
     @field_validator(
         "github_webhook_secret",
@@ -88,6 +91,11 @@ class Settings(BaseSettings):
         if not self.database_url:
             return f"sqlite+aiosqlite:///{self.data_dir / 'kintsugi.db'}"
         return async_database_url(self.database_url)
+
+    @property
+    def interpreter_paths(self) -> tuple[Path, ...]:
+        separators = self.environment_interpreters.replace(os.pathsep, ",")
+        return tuple(Path(part.strip()) for part in separators.split(",") if part.strip())
 
     @property
     def is_sqlite(self) -> bool:
