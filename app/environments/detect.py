@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
+from app.environments.ci_pythons import ci_pythons
 from app.environments.config import EnvironmentConfig, split_test_command
 from app.environments.files import RepositoryFiles
 from app.environments.interpreters import Interpreters, PythonWanted, wanted_from_specifier
@@ -12,7 +14,12 @@ from app.environments.locks import lock_pins
 from app.environments.metadata import Metadata, merge, project_part
 from app.environments.parts import Part, requirement_name
 from app.environments.pyproject import PYPROJECT, group_parts, pyproject_metadata, read_toml
-from app.environments.pytest_config import PytestConfig, implied_plugins, pytest_config
+from app.environments.pytest_config import (
+    PytestConfig,
+    implied_plugins,
+    plugins_in_words,
+    pytest_config,
+)
 from app.environments.recipe import (
     EnvironmentUnavailable,
     InstallStep,
@@ -54,8 +61,10 @@ def detect_recipe(
         ]
         pins = None  # the commands replace everything detected, lock pins included
     pytest = pytest_config(files, pyproject)
-    steps = [part.step for part in parts] + _pytest_steps(parts, pytest, config)
     test_command, test_source, test_env = _test_command(config, testenv, pytest)
+    plugins = implied_plugins(pytest) if pytest else []
+    plugins += plugins_in_words(shlex.split(test_command), test_source)
+    steps = [part.step for part in parts] + _pytest_steps(parts, plugins, config)
     python = _python(files, interpreters, config, metadata)
     inputs = set(files.inputs)
     if config != EnvironmentConfig() and (root / CONFIG_FILE).is_file():
@@ -111,13 +120,13 @@ def _detected_parts(
 
 
 def _pytest_steps(
-    parts: list[Part], pytest: PytestConfig | None, config: EnvironmentConfig
+    parts: list[Part], plugins: list[tuple[str, Source]], config: EnvironmentConfig
 ) -> list[InstallStep]:
     """pytest and the plugins its configuration needs, unless the repository declares them
     (with `install` commands nothing is known to be declared; installing again is a no-op)."""
     declared = set().union(*(part.names for part in parts)) if config.install is None else set()
     steps: list[InstallStep] = []
-    wanted = implied_plugins(pytest) if pytest else []
+    wanted = list(plugins)
     if "pytest" not in declared:
         added = Source("", "added: the repository does not declare pytest")
         wanted.insert(0, ("pytest", added))
@@ -159,6 +168,22 @@ def _python(
         choice = interpreters.choose(pinned, *declared)
         if choice is not None:
             return choice
+    tested = ci_pythons(files)
+    if tested is not None:
+        # Among the interpreters the project admits, the newest its CI runs the tests on.
+        candidates = [
+            found
+            for found in interpreters.available()
+            if all(want.admits(found.version) for want in declared)
+            and tested.source_for(found.version)
+        ]
+        if candidates:
+            best = max(candidates, key=lambda found: found.version)
+            ci = tested.source_for(best.version)
+            assert ci is not None
+            within = f", within {declared[0].source}" if declared else ""
+            source = Source(ci.file, f"{ci.detail} (the newest the CI tests on{within})")
+            return PythonChoice(str(best.version), best.executable, source)
     if declared:
         return interpreters.choose(*declared) or _raise(interpreters.unavailable(*declared))
     if pinned is not None:

@@ -26,9 +26,11 @@ class Metadata:
 
 
 def merge(first: Metadata, second: Metadata) -> Metadata:
-    """pyproject.toml beside setup.cfg/setup.py: each fills in what the other leaves out."""
+    """pyproject.toml beside setup.cfg/setup.py: each fills in what the other leaves out, and
+    the file that declares the project names it."""
+    declares = bool(first.name or first.dependencies_where or first.extras_where)
     return Metadata(
-        file=first.file,
+        file=first.file if declares else second.file,
         name=first.name or second.name,
         dependencies=first.dependencies or second.dependencies,
         dependencies_where=first.dependencies_where or second.dependencies_where,

@@ -4,7 +4,7 @@ ini key that only a plugin understands makes every run fail without that plugin.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,32 +87,41 @@ def pytest_config(
 
 def implied_plugins(config: PytestConfig) -> list[tuple[str, Source]]:
     """Each plugin distribution the configuration needs, with the option that needs it."""
-    found: dict[str, Source] = {}
-    detail = config.source.detail
-
-    def need(distribution: str, why: str) -> None:
-        found.setdefault(distribution, Source(config.source.file, f"{detail} {why}"))
-
     addopts = config.options.get("addopts", "")
     words = shlex.split(addopts) if isinstance(addopts, str) else [str(word) for word in addopts]
+    found = dict(
+        plugins_in_words(words, Source(config.source.file, f"{config.source.detail} addopts"))
+    )
+    for key, distribution in _KEYS.items():
+        if key in config.options:
+            found.setdefault(
+                distribution, Source(config.source.file, f"{config.source.detail} {key}")
+            )
+    required = config.options.get("required_plugins", "")
+    for requirement in required.split() if isinstance(required, str) else required:
+        where = f"{config.source.detail} required_plugins"
+        found.setdefault(str(requirement), Source(config.source.file, where))
+    return list(found.items())
+
+
+def plugins_in_words(words: Sequence[str], source: Source) -> list[tuple[str, Source]]:
+    """Plugins that options of a pytest command line (or `addopts`) need."""
+    found: dict[str, Source] = {}
+
+    def need(distribution: str, option: str) -> None:
+        found.setdefault(distribution, Source(source.file, f"{source.detail} {option}".strip()))
+
     for index, word in enumerate(words):
         option = word.split("=")[0]
         if option == "-n" or (word.startswith("-n") and word[2:].isalnum() and len(word) > 2):
-            need("pytest-xdist", f"addopts {word}")
+            need("pytest-xdist", word)
         elif option == "-p" or (word.startswith("-p") and len(word) > 2):
-            module = (
-                word[2:] if len(word) > 2 else (words[index + 1] if index + 1 < len(words) else "")
-            )
+            following = words[index + 1] if index + 1 < len(words) else ""
+            module = word[2:] if len(word) > 2 else following
             if module in _MODULES:
-                need(_MODULES[module], f"addopts -p {module}")
+                need(_MODULES[module], f"-p {module}")
         else:
             for prefix, distribution in _OPTIONS:
                 if option.startswith(prefix):
-                    need(distribution, f"addopts {option}")
-    for key, distribution in _KEYS.items():
-        if key in config.options:
-            need(distribution, key)
-    required = config.options.get("required_plugins", "")
-    for requirement in required.split() if isinstance(required, str) else required:
-        need(str(requirement), "required_plugins")
+                    need(distribution, option)
     return list(found.items())

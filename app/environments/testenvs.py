@@ -52,8 +52,8 @@ def tox_environment(files: RepositoryFiles) -> TestEnvironment | None:
     step = requirements_step(requirements, Source("tox.ini", f"{where} deps"))
     if step:
         found.parts.append(step)
-    extras = re.split(r"[\s,]+", parser.get(section, "extras", fallback="").strip())
-    found.extras = [extra for extra in extras if extra and ":" not in extra]
+    extras = " ".join(_tox_lines(parser.get(section, "extras", fallback="")))
+    found.extras = [extra for extra in re.split(r"[\s,]+", extras) if extra]
     if found.extras:
         found.extras_source = Source("tox.ini", f"{where} extras")
     for line in _tox_lines(parser.get(section, "commands", fallback="")):
@@ -84,17 +84,34 @@ def pytest_command(line: str) -> str | None:
 
 
 def _tox_lines(value: str) -> list[str]:
-    """Unconditional lines: a `factor: ` prefix ties a line to other environments, and a
-    substitution that is not the repository's root cannot be resolved here."""
+    """The lines a test environment uses: unconditional ones and those for factors like `tests`
+    or `py312` (`mypy: ...` belongs to another environment); a substitution other than the
+    repository's root cannot be resolved here."""
     lines = []
     for raw in value.replace("\\\n", " ").splitlines():
         line = raw.split(" #")[0].strip().replace("{toxinidir}/", "").replace("{toxinidir}", ".")
-        if not line or line.startswith("#") or re.match(r"^!?[\w.,-]+\s*:\s", line):
+        condition = re.match(r"^(!?[\w.,{}-]+)\s*:\s+", line)
+        if condition:
+            if not _for_tests(condition.group(1)):
+                continue
+            line = line[condition.end() :]
+        if not line or line.startswith("#"):
             continue
         if "{" in line and "{posargs" not in line:
             continue
         lines.append(line)
     return lines
+
+
+def _for_tests(condition: str) -> bool:
+    """Whether a tox factor condition (`tests`, `py312-tests`, `py38,py39`) names a test run."""
+    for alternative in condition.split(","):
+        factors = alternative.split("-")
+        if all(
+            factor in TEST_NAMES or re.fullmatch(r"py\d*(\.\d+)?", factor) for factor in factors
+        ):
+            return True
+    return False
 
 
 def nox_environment(files: RepositoryFiles) -> TestEnvironment | None:
