@@ -26,7 +26,10 @@ class EnvironmentConfig(BaseModel):
     def _version_as_text(cls, value: object) -> object:
         # `python: 3.10` in YAML is the float 3.1; refuse it rather than guess.
         if isinstance(value, float):
-            raise ValueError(f'write the version in quotes (`python: "{value}"`)')
+            raise ValueError(
+                f'write the version in quotes (`python: "3.10"`): unquoted, YAML reads it as '
+                f"the number {value}"
+            )
         return value
 
     @field_validator("install", mode="before")

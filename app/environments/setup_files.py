@@ -15,7 +15,8 @@ from app.environments.recipe import EnvironmentUnavailable, Source
 
 def setup_cfg_metadata(files: RepositoryFiles) -> Metadata | None:
     parser = read_ini(files, "setup.cfg")
-    if parser is None:
+    # Many repositories keep only tool settings (flake8, pytest) in setup.cfg: not a project.
+    if parser is None or not (parser.has_section("metadata") or parser.has_section("options")):
         return None
     metadata = Metadata("setup.cfg", builder="setuptools")
     if parser.has_option("metadata", "name"):

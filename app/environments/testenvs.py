@@ -85,7 +85,7 @@ def pytest_command(line: str) -> str | None:
 
 def _tox_lines(value: str) -> list[str]:
     """The lines a test environment uses: unconditional ones and those for factors like `tests`
-    or `py312` (`mypy: ...` belongs to another environment); a substitution other than the
+    (`mypy: ...` belongs to another environment); a substitution other than the
     repository's root cannot be resolved here."""
     lines = []
     for raw in value.replace("\\\n", " ").splitlines():
@@ -104,11 +104,11 @@ def _tox_lines(value: str) -> list[str]:
 
 
 def _for_tests(condition: str) -> bool:
-    """Whether a tox factor condition (`tests`, `py312-tests`, `py38,py39`) names a test run."""
+    """Whether a tox factor condition (`tests`, `py-tests`, `lint,tests`) names a test run;
+    `py38:` lines serve one interpreter, not yet chosen here, and are left out."""
     for alternative in condition.split(","):
-        factors = alternative.split("-")
         if all(
-            factor in TEST_NAMES or re.fullmatch(r"py\d*(\.\d+)?", factor) for factor in factors
+            factor in TEST_NAMES or factor in ("py", "py3") for factor in alternative.split("-")
         ):
             return True
     return False
