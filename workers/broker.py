@@ -67,6 +67,6 @@ class RedisRuns:
         if not first_look:
             log.warning(
                 "Redis restarted; the jobs it held are handed over again",
-                extra={"run_id": run_id, "kept_data": not emptied},
+                extra={"run_id": run_id},
             )
         return emptied or not first_look
