@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from app.services import open_services
 from tests.api.conftest import Hooks
 from tests.dashboard.conftest import TOKEN
 from tests.workers.test_arq import OwnRedis, isolated, wait_for
+from tests.workers.test_broker_faults import WorkerProcess, worker_env
 from workers.arq_worker import WakeableWorker, build_worker
 from workers.broker import REDIS_DOWN, RedisRuns
 from workers.jobs import Router
@@ -231,3 +233,26 @@ async def test_a_job_running_through_a_redis_restart_is_claimed_back_and_runs_on
 
     assert still_once == [event_id]
     assert runs == [event_id]
+
+
+async def test_a_worker_process_stopped_while_redis_is_down_exits_cleanly(
+    started: OwnRedis, tmp_path: Path
+) -> None:
+    env = worker_env(tmp_path, f"sqlite:///{tmp_path / 'k.db'}", started.url, "kintsugi:test:sig")
+    worker = WorkerProcess(tmp_path, env, "worker")
+    worker.start()
+    try:
+        await worker.ready()
+        started.stop()
+        await asyncio.sleep(2.0)
+        alive_while_down = worker.process is not None and worker.process.poll() is None
+        exit_code = worker.stop(signal.SIGTERM)
+    finally:
+        if worker.process is not None and worker.process.poll() is None:
+            worker.process.kill()
+            worker.process.wait()
+
+    assert alive_while_down
+    assert exit_code == 0
+    assert worker.messages().count("Redis is unreachable; the worker waits for it") == 1
+    assert "Traceback" not in worker.log.read_text()
