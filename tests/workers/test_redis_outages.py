@@ -24,11 +24,12 @@ from tests.api.conftest import Hooks
 from tests.dashboard.conftest import TOKEN
 from tests.workers.test_arq import OwnRedis, isolated, wait_for
 from tests.workers.test_broker_faults import WorkerProcess, worker_env
-from workers.arq_worker import WakeableWorker, build_worker
+from workers.arq_worker import build_worker
 from workers.broker import REDIS_DOWN, RedisRuns
 from workers.jobs import Router
 from workers.queue import ArqQueue
 from workers.relay import OutboxRelay
+from workers.wakeable_worker import WakeableWorker
 
 pytestmark = [pytest.mark.redis]
 
@@ -138,7 +139,7 @@ async def test_a_worker_started_while_redis_is_down_waits_for_it_then_works(
     services = await open_services(settings, router=router)
     app = create_app(settings, services=services)
     worker = build_worker(settings, router=router, handle_signals=False)
-    caplog.set_level(logging.INFO, logger="workers.arq_worker")
+    caplog.set_level(logging.INFO, logger="workers.wakeable_worker")
     task = asyncio.create_task(worker.async_run())
     try:
         async with httpx.AsyncClient(
