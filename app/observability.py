@@ -30,6 +30,15 @@ JOB_SECONDS = Histogram("kintsugi_job_seconds", "Event job duration", ["event_ty
 QUEUE_DEPTH = Gauge("kintsugi_queue_depth", "Jobs waiting in the queue")
 OUTBOX_PENDING = Gauge("kintsugi_outbox_pending", "Stored events not yet handed to the queue")
 OUTBOX_LAG = Gauge("kintsugi_outbox_lag_seconds", "Age of the oldest pending outbox entry")
+QUEUE_RECONNECTS = Counter(
+    "kintsugi_queue_reconnects_total",
+    "Times the queue's Redis answered again after an outage, by the process that noticed",
+    ["process"],
+)
+LOST_JOBS_REQUEUED = Counter(
+    "kintsugi_lost_jobs_requeued_total",
+    "Jobs handed over again because Redis restarted without them",
+)
 EVENTS_STORED = Gauge(
     "kintsugi_events_stored", "Events in the log by type (healing outcomes among them)", ["type"]
 )

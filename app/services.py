@@ -41,6 +41,13 @@ class Services:
     def queue_kind(self) -> str:
         return "arq" if isinstance(self.queue, ArqQueue) else "in-process"
 
+    async def queue_state(self) -> str:
+        """ "ok", or "down" with why: what /readyz and the dashboard show."""
+        if await self.queue.ping():
+            return "ok"
+        cause = self.queue.last_error if isinstance(self.queue, ArqQueue) else None
+        return f"down: {cause}" if cause else "down"
+
     async def queue_depth(self) -> int | None:
         try:
             if isinstance(self.queue, ArqQueue):
@@ -92,7 +99,14 @@ async def open_services(
         in_process = InProcessQueue(event_job(settings, store, router, defer_done_marks=True))
         await in_process.start()
         queue = in_process
-    relay = OutboxRelay(store, queue, poll_seconds=settings.outbox_poll_seconds, **relay_options)
+    relay = OutboxRelay(
+        store,
+        queue,
+        poll_seconds=settings.outbox_poll_seconds,
+        max_backoff=settings.redis_reconnect_max_seconds,
+        lost_jobs_grace=settings.lost_jobs_grace_seconds,
+        **relay_options,
+    )
     await relay.start()
     sandbox = Sandbox(allow_degraded=settings.sandbox_allow_degraded)
 

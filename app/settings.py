@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.errors import ConfigurationError
@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     job_retry_base_seconds: float = Field(default=1.0, ge=0)
     worker_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    # Longest wait between attempts to reach Redis again, for the worker and the relay alike.
+    redis_reconnect_max_seconds: float = Field(default=2.0, gt=0)
+    # Jobs handed over again after Redis lost them wait this long before a worker may take one,
+    # so every worker has reconnected and re-claimed the jobs it is still running.
+    lost_jobs_grace_seconds: float = Field(default=5.0, ge=0)
+    # Comma-separated `module:function` callables given (router, settings, store) at start-up,
+    # to route events to handlers of one's own beside Kintsugi's.
+    event_handler_hooks: str = ""
     log_level: str = "INFO"
     log_json: bool = True
     sandbox_allow_degraded: bool = True
@@ -84,6 +92,15 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_missing(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _grace_outlasts_reconnects(self) -> Settings:
+        if self.lost_jobs_grace_seconds <= self.redis_reconnect_max_seconds:
+            raise ValueError(
+                "LOST_JOBS_GRACE_SECONDS must exceed REDIS_RECONNECT_MAX_SECONDS: a job Redis "
+                "lost could otherwise start again before the worker still running it reconnects"
+            )
+        return self
 
     @property
     def resolved_database_url(self) -> str:

@@ -47,3 +47,8 @@ def test_every_setting_is_documented_in_env_example() -> None:
     missing = sorted(name.upper() for name in Settings.model_fields)
     missing = [name for name in missing if name not in documented]
     assert missing == []
+
+
+def test_lost_jobs_must_wait_longer_than_a_worker_takes_to_reconnect() -> None:
+    with pytest.raises(ValueError, match="LOST_JOBS_GRACE_SECONDS must exceed"):
+        Settings(_env_file=None, redis_reconnect_max_seconds=5, lost_jobs_grace_seconds=5)

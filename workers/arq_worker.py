@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import pickle
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
 from arq import Retry, cron
-from arq.connections import RedisSettings, create_pool
-from arq.constants import in_progress_key_prefix
-from arq.utils import timestamp_ms
+from arq.connections import RedisSettings
 from arq.worker import Worker
 from pydantic import ValidationError
-from redis.commands.core import AsyncScript
 
 from app import jsoncodec
 from app.database import create_engine, ensure_schema, event_store
@@ -27,7 +23,9 @@ from app.settings import Settings
 from app.telemetry import freeze_long_lived_objects
 from workers.handlers import default_router
 from workers.jobs import EventJob, JobOutcome, Router
-from workers.queue import region_queue, wake_key
+from workers.queue import ArqQueue, region_queue
+from workers.relay import OutboxRelay
+from workers.wakeable_worker import WakeableWorker
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +85,19 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
         ctx["event_job"] = event_job(
             settings, store, router or default_router(settings, store), defer_done_marks=True
         )
+        # For handing over again the jobs a restarted Redis lost (`WakeableWorker`).
+        assert settings.redis_url is not None
+        queue = ArqQueue(settings.redis_url, queue_name=settings.queue_name)
+        ctx["queue"] = queue
+        ctx["relay"] = OutboxRelay(store, queue, lost_jobs_grace=settings.lost_jobs_grace_seconds)
         freeze_long_lived_objects()
         log.info("worker ready", extra={"database": engine.dialect.name})
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         if "event_job" in ctx:
             await ctx["event_job"].flush()
+        if "queue" in ctx:
+            await ctx["queue"].close()
         if "store" in ctx:
             await ctx["store"].close()
 
@@ -118,7 +123,15 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
         "keep_result": 3600,
         "job_serializer": serialize_without_event,
         "handle_signals": True,
+        "reconnect_max_seconds": settings.redis_reconnect_max_seconds,
+        "requeue_lost": requeue_lost,
     }
+
+
+async def requeue_lost(ctx: dict[str, Any]) -> int:
+    """Hand over again the jobs of entries marked enqueued that a restarted Redis lost."""
+    relay: OutboxRelay = ctx["relay"]
+    return await relay.requeue_lost()
 
 
 def serialize_without_event(data: dict[str, Any]) -> bytes:
@@ -174,108 +187,9 @@ def region_worker_options(
         "cron_jobs": [],
         "queue_name": region_queue(settings.queue_name, region),
         "on_startup": startup,
+        # A region's jobs have no outbox entries to hand over again from.
+        "requeue_lost": None,
     }
-
-
-# arq's poll and claim (ZRANGEBYSCORE, then per job a WATCH/EXISTS/ZSCORE/MULTI transaction:
-# four round trips for one job) as one atomic script, applying arq's rule: a due job is ours if
-# no worker runs it; it is marked running for the in-progress timeout. Jobs stay in the queue
-# while they run, so it reads as many as arq does and claims at most the free slots. It also
-# empties the wake-up list: a token pushed after this call belongs to a job it could not see.
-# KEYS: the queue, its wake-up list. ARGV: now (ms), offset, how many to read, how many to
-# claim, in-progress timeout (ms), in-progress key prefix. Returns ids and scores, alternating.
-_CLAIM_DUE = """
-redis.call('DEL', KEYS[2])
-local due = redis.call(
-    'ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', ARGV[2], ARGV[3])
-local claimed = {}
-local wanted = tonumber(ARGV[4]) * 2
-for i = 1, #due, 2 do
-    if #claimed >= wanted then
-        break
-    end
-    local in_progress = ARGV[6] .. due[i]
-    if redis.call('EXISTS', in_progress) == 0 then
-        redis.call('PSETEX', in_progress, ARGV[5], '1')
-        claimed[#claimed + 1] = due[i]
-        claimed[#claimed + 1] = due[i + 1]
-    end
-end
-return claimed
-"""
-
-
-class WakeableWorker(Worker):
-    """An arq worker that sleeps on a Redis list instead of a timer between polls, and polls
-    and claims jobs in one round trip.
-
-    arq polls its queue; with its default 0.5 s delay that delay is most of the latency from a
-    webhook to its handler. `ArqQueue` pushes a token after each enqueue and this worker blocks
-    on that list (BLPOP) for at most `poll_delay`, so it starts new jobs within a round trip and
-    still finds retries and deferred jobs by the timer. Polling and claiming follow arq's own
-    rules, written as one script (`_CLAIM_DUE`); this relies on arq 0.28's worker internals,
-    which pyproject.toml pins.
-    """
-
-    _saturated = False
-    _claim: AsyncScript | None = None
-
-    async def main(self) -> None:
-        if self._pool is None:
-            self._pool = await create_pool(
-                self.redis_settings,
-                job_deserializer=self.job_deserializer,
-                job_serializer=self.job_serializer,
-                default_queue_name=self.queue_name,
-                expires_extra_ms=self.expires_extra_ms,
-            )
-        log.info("worker listening", extra={"queue": self.queue_name})
-        self.ctx["redis"] = self.pool
-        if self.on_startup:
-            await self.on_startup(self.ctx)
-        wake = wake_key(self.queue_name)
-        while True:
-            await self._poll_iteration()
-            running = [task for task in self.tasks.values() if not task.done()]
-            if self._saturated and running:
-                # Every slot is taken and more may be due: poll again once one frees up.
-                await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            # redis-py types the timeout as int; Redis itself takes fractions of a second.
-            woken = self.pool.blpop([wake], timeout=self.poll_delay_s)  # type: ignore[arg-type]
-            await cast(Awaitable[Any], woken)
-
-    async def _poll_iteration(self) -> None:
-        self._saturated = False
-        free = self.max_jobs - self.job_counter
-        if self.allow_pick_jobs and free > 0:
-            if self._claim is None:
-                self._claim = self.pool.register_script(_CLAIM_DUE)  # hashed once, not per poll
-            claimed = await self._claim(
-                keys=[self.queue_name, wake_key(self.queue_name)],
-                args=[
-                    timestamp_ms(),
-                    self._queue_read_offset,
-                    self.queue_read_limit,
-                    free,
-                    int(self.in_progress_timeout_s * 1000),
-                    in_progress_key_prefix,
-                ],
-            )
-            for job_id, score in zip(claimed[::2], claimed[1::2], strict=True):
-                await self.sem.acquire()  # free: at most `free` jobs were claimed
-                self.job_counter += 1
-                task = self.loop.create_task(self.run_job(job_id.decode(), int(float(score))))
-                task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
-                self.tasks[job_id.decode()] = task
-            self._saturated = len(claimed) // 2 == free
-        if self.allow_abort_jobs:
-            await self._cancel_aborted_jobs()
-        for job_id, task in list(self.tasks.items()):
-            if task.done():
-                del self.tasks[job_id]
-                task.result()  # a crash in run_job surfaces here, as in arq
-        await self.heart_beat()
 
 
 def build_worker(

@@ -1,9 +1,12 @@
-"""The handlers wired to event types by default."""
+"""The handlers wired to event types by default, and the hooks that add an operator's own."""
 
 from __future__ import annotations
 
+import importlib
 import logging
+from collections.abc import Callable
 
+from app.errors import ConfigurationError
 from app.events.model import Event
 from app.events.store import EventStore
 from app.settings import Settings
@@ -32,4 +35,31 @@ def default_router(settings: Settings | None = None, store: EventStore | None = 
         from workers.github_handlers import register_github_handlers
 
         register_github_handlers(router, settings, store)
+        for hook in handler_hooks(settings.event_handler_hooks):
+            hook(router, settings, store)
     return router
+
+
+HandlerHook = Callable[[Router, Settings, EventStore], None]
+
+
+def handler_hooks(spec: str) -> list[HandlerHook]:
+    """The `module:function` hooks named in EVENT_HANDLER_HOOKS, imported; a name that does
+    not resolve to a callable is a configuration error naming it."""
+    hooks: list[HandlerHook] = []
+    for name in filter(None, (part.strip() for part in spec.split(","))):
+        module_name, _, attribute = name.partition(":")
+        if not module_name or not attribute:
+            raise ConfigurationError(
+                f"EVENT_HANDLER_HOOKS entry {name!r} is not of the form package.module:function"
+            )
+        try:
+            hook = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as error:
+            raise ConfigurationError(
+                f"EVENT_HANDLER_HOOKS entry {name!r} cannot be loaded: {error}"
+            ) from error
+        if not callable(hook):
+            raise ConfigurationError(f"EVENT_HANDLER_HOOKS entry {name!r} is not callable")
+        hooks.append(hook)
+    return hooks

@@ -20,6 +20,7 @@ from redis.commands.core import AsyncScript
 from app import jsoncodec
 from app.events.model import Event
 from app.events.store import OutboxStatus
+from workers.broker import RedisRuns, describe
 from workers.jobs import EventJob, JobOutcome
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ class Handover:
     event_id: uuid.UUID
     job_id: str
     event: Event | None = None
+    # Seconds before a worker may start the job (a job Redis lost waits for its old runner).
+    delay: float = 0.0
 
     @classmethod
     def fresh(cls, event: Event) -> Handover:
@@ -82,6 +85,10 @@ class JobQueue(Protocol):
         ...
 
     async def ping(self) -> bool: ...
+
+    async def lost_jobs(self) -> bool:
+        """True, once, after the queue may have lost jobs handed to it (Redis restarted)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -134,6 +141,9 @@ class ArqQueue:
         self._pool: ArqRedis | None = None
         self._sender: Redis | None = None
         self._enqueue_script: AsyncScript | None = None
+        self._runs = RedisRuns(queue_name)
+        # Why the last ping failed, for /readyz and the dashboard.
+        self.last_error: str | None = None
 
     async def _redis(self) -> ArqRedis:
         if self._pool is None:
@@ -163,7 +173,7 @@ class ArqQueue:
                 job_args += (CarriedEvent.of(handover.event),)
             data = serialize_job(HANDLE_EVENT, job_args, {}, None, now)
             keys += [job_key_prefix + handover.job_id, result_key_prefix + handover.job_id]
-            args += [handover.job_id, now, data]
+            args += [handover.job_id, now + int(handover.delay * 1000), data]
         return int(await self._enqueue_script(keys=keys, args=args))
 
     async def enqueue_functions(self, region: str, event_id: uuid.UUID, names: list[str]) -> None:
@@ -186,9 +196,15 @@ class ArqQueue:
     async def ping(self) -> bool:
         try:
             redis = await self._redis()
-            return bool(await redis.ping())
-        except Exception:
+            answered = bool(await redis.ping())
+        except Exception as error:
+            self.last_error = describe(error)
             return False
+        self.last_error = None
+        return answered
+
+    async def lost_jobs(self) -> bool:
+        return await self._runs.lost_jobs(await self._redis())
 
     async def close(self) -> None:
         if self._sender is not None:
@@ -254,6 +270,9 @@ class InProcessQueue:
 
     def depth(self) -> int:
         return self._queue.qsize()
+
+    async def lost_jobs(self) -> bool:
+        return False  # its jobs live and die with this process, which the outbox outlives
 
     async def close(self) -> None:
         for handle in self._retries:

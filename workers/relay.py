@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from app.events.model import Event
 from app.events.store import EventStore, OutboxEntry, OutboxStatus
+from app.observability import LOST_JOBS_REQUEUED, QUEUE_RECONNECTS
+from workers.broker import Backoff, describe
 from workers.jobs import OutboxMarks
 from workers.queue import Handover, JobQueue
 
@@ -21,9 +23,12 @@ class OutboxRelay:
     A webhook hands its event over itself right after it commits (`hand_over_new`), so the
     usual hand-over costs no polling delay; the periodic pass recovers everything else:
     entries still pending after `grace` (a hand-over that failed or died with its process),
-    everything at once when nudged or while the queue is failing, and entries enqueued long
-    ago whose job was lost (Redis restarted without persistence). Re-enqueueing is safe: the
-    job id de-duplicates and handlers are idempotent.
+    everything at once when nudged or while the queue is failing, and entries enqueued whose
+    job was lost: all of them as soon as the queue says it may have lost jobs (Redis restarted
+    without persistence), and any enqueued long ago (the sweep behind everything else).
+    Re-enqueueing is safe: the job id de-duplicates and handlers are idempotent. While the
+    queue is down, passes back off up to `max_backoff`, so hand-overs resume within that of
+    its return.
     """
 
     def __init__(
@@ -37,6 +42,8 @@ class OutboxRelay:
         hand_over_timeout: float = 0.25,
         mark_delay: float = 0.05,
         grace: timedelta = timedelta(seconds=2),
+        max_backoff: float = 2.0,
+        lost_jobs_grace: float = 5.0,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -46,6 +53,9 @@ class OutboxRelay:
         self.hand_over_timeout = hand_over_timeout
         self.mark_delay = mark_delay
         self.grace = grace
+        self.max_backoff = max_backoff
+        self.lost_jobs_grace = lost_jobs_grace
+        self._requeue_lost = False
         self._to_enqueue: list[Event] = []
         self._enqueuing: asyncio.Task[None] | None = None
         # Nothing waits for these marks (a relay pass only enqueues again, which the job id
@@ -144,15 +154,48 @@ class OutboxRelay:
             await self._hand_over(stale, OutboxStatus.ENQUEUED)
         return len(stale)
 
-    async def _hand_over(self, entries: list[OutboxEntry], current: OutboxStatus) -> None:
-        await self.queue.enqueue_many([Handover(e.event_id, e.job_id) for e in entries])
+    async def requeue_lost(self) -> int:
+        """Hand over again every entry marked enqueued, after the queue lost jobs; returns how
+        many jobs were missing.
+
+        Enqueueing skips the jobs still there. The others wait `lost_jobs_grace` before a
+        worker may start them: a worker still running one lost its claim with Redis, and takes
+        it again once it reconnects (`WakeableWorker`), so it does not run twice at once."""
+        before = datetime.now(UTC)
+        missing = 0
+        while True:
+            # Each page is marked again below (its updated_at moves past `before`): the next
+            # read starts after it.
+            entries = await self.store.outbox_list(
+                OutboxStatus.ENQUEUED, limit=self.batch_size, updated_before=before
+            )
+            if not entries:
+                break
+            missing += await self._hand_over(
+                entries, OutboxStatus.ENQUEUED, delay=self.lost_jobs_grace
+            )
+            if len(entries) < self.batch_size:
+                break
+        LOST_JOBS_REQUEUED.inc(missing)
+        if missing:
+            log.info("jobs lost with Redis handed over again", extra={"jobs": missing})
+        return missing
+
+    async def _hand_over(
+        self, entries: list[OutboxEntry], current: OutboxStatus, *, delay: float = 0.0
+    ) -> int:
+        added = await self.queue.enqueue_many(
+            [Handover(e.event_id, e.job_id, delay=delay) for e in entries]
+        )
         # Conditional: a fast worker may have finished some of them already.
         await self.store.outbox_mark_many(
             [e.event_id for e in entries], OutboxStatus.ENQUEUED, only_if=current
         )
+        return added
 
     async def _run(self) -> None:
-        backoff = self.poll_seconds
+        backoff = Backoff(self.poll_seconds, max(self.max_backoff, self.poll_seconds))
+        delay = self.poll_seconds
         passes = 0
         # The first pass, a nudged one (a hand-over failed, a dead letter was revived) and any
         # pass while the queue is failing take every pending entry; the routine ones leave the
@@ -160,24 +203,32 @@ class OutboxRelay:
         urgent = True
         while True:
             try:
+                # Asked every pass: it also tells whether the queue answers at all.
+                if await self.queue.lost_jobs():
+                    self._requeue_lost = True
+                if self._requeue_lost:
+                    await self.requeue_lost()
+                    self._requeue_lost = False
                 settled_for = timedelta(0) if urgent or not self.queue_available else self.grace
                 await self.relay_pending(settled_for=settled_for)
                 if passes % 30 == 0:
                     await self.requeue_stale()
                 passes += 1
                 if not self.queue_available:
+                    QUEUE_RECONNECTS.labels("server").inc()
                     log.info("queue reachable again; outbox relayed")
                 self.queue_available = True
-                backoff = self.poll_seconds
+                backoff.reset()
+                delay = self.poll_seconds
             except Exception as error:
                 if self.queue_available:
                     log.warning(
                         "cannot hand events to the queue; they stay in the outbox",
-                        extra={"error": f"{type(error).__name__}: {error}"},
+                        extra={"error": describe(error)},
                     )
                 self.queue_available = False
-                backoff = min(backoff * 2, 30.0)
+                delay = backoff.next()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
             urgent = self._wake.is_set()
             self._wake.clear()

@@ -55,6 +55,7 @@ async def overview(
         total=sum(counts.values()),
         outbox={status.value: outbox.get(status.value, 0) for status in OutboxStatus},
         queue_backend=services.queue_kind,
+        queue_state=await services.queue_state(),
         queue_depth=await services.queue_depth(),
         database=services.engine.dialect.name,
     )

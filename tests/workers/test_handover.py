@@ -64,6 +64,9 @@ class RecordingQueue:
     async def ping(self) -> bool:
         return True
 
+    async def lost_jobs(self) -> bool:
+        return False
+
     async def close(self) -> None:
         return None
 
