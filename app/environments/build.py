@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from app.environments import relay
 from app.environments.egress import EgressProxy
@@ -45,6 +45,15 @@ class BuiltEnvironment:
     source_roots: tuple[str, ...]
     seconds: float
     output: str
+
+
+class Builder(Protocol):
+    """What the cache needs of a builder: the index it installs from, and a build into scratch."""
+
+    @property
+    def index_url(self) -> str: ...
+
+    async def build(self, recipe: Recipe, repository: Path, scratch: Path) -> BuiltEnvironment: ...
 
 
 class EnvironmentBuilder:
@@ -87,7 +96,7 @@ class EnvironmentBuilder:
             cpu_seconds=self._limits.seconds,
             wall_seconds=self._limits.seconds,
             memory_mb=self._limits.memory_mb,
-            max_processes=512,
+            max_processes=1024,
             max_file_mb=1024,
             max_open_files=4096,
         )

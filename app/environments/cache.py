@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.environments.build import EnvironmentBuilder
+from app.environments.build import Builder
 from app.environments.environment import Environment
 from app.environments.recipe import EnvironmentUnavailable, Recipe
 
@@ -47,7 +47,7 @@ class _Entry:
 class EnvironmentCache:
     """Hands out environments for recipes, building each key once; `max_bytes` caps the disk."""
 
-    def __init__(self, root: Path, builder: EnvironmentBuilder, *, max_bytes: int) -> None:
+    def __init__(self, root: Path, builder: Builder, *, max_bytes: int) -> None:
         self.root = root.absolute()
         self._builder = builder
         self._max_bytes = max_bytes

@@ -9,6 +9,7 @@ with exit code 3 after a line naming the step.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -18,40 +19,41 @@ import sys
 import threading
 
 
-def _pump(source: socket.socket, target: socket.socket) -> None:
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
-        while chunk := source.recv(65536):
-            target.sendall(chunk)
+        while chunk := await reader.read(65536):
+            writer.write(chunk)
+            await writer.drain()
     except OSError:
         pass
     finally:
         with contextlib.suppress(OSError):
-            target.shutdown(socket.SHUT_WR)
+            writer.write_eof()
 
 
-def _relay(client: socket.socket, socket_path: str) -> None:
-    upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+async def _relay(
+    socket_path: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
     try:
-        upstream.connect(socket_path)
+        up_reader, up_writer = await asyncio.open_unix_connection(socket_path)
     except OSError:
-        client.close()
-        upstream.close()
+        writer.close()
         return
-    back = threading.Thread(target=_pump, args=(upstream, client), daemon=True)
-    back.start()
-    _pump(client, upstream)
-    back.join()
-    client.close()
-    upstream.close()
+    await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+    writer.close()
+    up_writer.close()
 
 
 def _serve(listener: socket.socket, socket_path: str) -> None:
-    while True:
-        try:
-            client, _ = listener.accept()
-        except OSError:
-            return
-        threading.Thread(target=_relay, args=(client, socket_path), daemon=True).start()
+    # One thread and one event loop for every connection: the build's tools may spawn threads
+    # up to the process limit, so a thread per connection could fail to start.
+    async def serve() -> None:
+        server = await asyncio.start_server(
+            lambda r, w: _relay(socket_path, r, w), sock=listener, limit=65536
+        )
+        await server.serve_forever()
+
+    asyncio.run(serve())
 
 
 def main(argv: list[str]) -> int:
