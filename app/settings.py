@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -67,6 +68,8 @@ class Settings(BaseSettings):
     environment_index_hosts: str = ""  # comma-separated extra hosts the index serves files from
     environment_build_seconds: float = Field(default=600.0, gt=0)  # wall clock per build
     environment_build_memory_mb: int = Field(default=4096, gt=0)  # address space per build
+    # Interpreters repositories' environments may use besides pyenv's and /usr/bin/python3.X.
+    environment_interpreters: str = ""  # paths separated by commas or os.pathsep
 
     @field_validator(
         "github_webhook_secret",
@@ -96,6 +99,11 @@ class Settings(BaseSettings):
         if not self.database_url:
             return f"sqlite+aiosqlite:///{self.data_dir / 'kintsugi.db'}"
         return async_database_url(self.database_url)
+
+    @property
+    def interpreter_paths(self) -> tuple[Path, ...]:
+        separators = self.environment_interpreters.replace(os.pathsep, ",")
+        return tuple(Path(part.strip()) for part in separators.split(",") if part.strip())
 
     @property
     def is_sqlite(self) -> bool:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.environments.config import EnvironmentConfig
+from app.environments.files import RepositoryFiles
 from app.github.api import RepoRef
 from app.healing.suite import DEFAULT_TEST_COMMAND
 from functions.config import RepoFunctions, parse_functions
@@ -58,6 +61,15 @@ class RepoConfig(BaseModel):
     dashboard: bool = True
     # Parsed by functions.config, which reports its own problems with line numbers.
     functions: dict[str, Any] = Field(default_factory=dict)
+    # How the repository installs and tests, overriding what Kintsugi detects from its files.
+    environment: EnvironmentConfig = EnvironmentConfig()
+
+    def environment_overrides(self) -> EnvironmentConfig:
+        """The `environment:` section; a top-level `test_command` (its older place) counts
+        when the section names none."""
+        if self.environment.test_command is None and "test_command" in self.model_fields_set:
+            return self.environment.model_copy(update={"test_command": self.test_command})
+        return self.environment
 
 
 @dataclass
@@ -114,6 +126,13 @@ def parse_repo_config(text: str, source: str = CONFIG_PATH) -> LoadedConfig:
     loaded = LoadedConfig(source=source)
     loaded.config = _validate(_parse_yaml(text, source, loaded.problems), source, loaded.problems)
     return loaded
+
+
+def read_checkout_config(root: Path) -> LoadedConfig:
+    """The config file of a local checkout, or the defaults when it has none (no `_extends`:
+    a checkout on disk has no owner repository to fall back on)."""
+    text = RepositoryFiles(root).read_text(CONFIG_PATH)
+    return LoadedConfig() if text is None else parse_repo_config(text, CONFIG_PATH)
 
 
 class _ConfigLoader(yaml.SafeLoader):

@@ -1,19 +1,49 @@
-"""Fixtures for environment builds: one probed sandbox, recipes made by hand, small repositories."""
+"""Repositories written into temporary folders, known interpreters, and a probed sandbox with
+recipes made by hand for builds."""
 
 from __future__ import annotations
 
 import os
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from app.environments import InstallStep, PythonChoice, Recipe, Source
 from app.environments.build import EnvironmentBuilder
 from app.environments.cache import EnvironmentCache
 from app.environments.index import PackageIndex
+from app.environments.interpreters import Interpreter, Interpreters
 from functions.sandbox import Sandbox
+
+WriteRepo = Callable[[dict[str, str]], Path]
+VERSIONS = ("3.8.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0")
+
+
+@pytest.fixture
+def write_repo(tmp_path: Path) -> WriteRepo:
+    def write(files: dict[str, str]) -> Path:
+        root = tmp_path / "repo"
+        for name, text in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        root.mkdir(exist_ok=True)
+        return root
+
+    return write
+
+
+@pytest.fixture
+def interpreters() -> Interpreters:
+    return Interpreters.of(
+        Interpreter(Version(version), Path(f"/opt/python/{version}/bin/python3"))
+        for version in VERSIONS
+    )
+
 
 PYPI = PackageIndex("https://pypi.org/simple", "test")
 
