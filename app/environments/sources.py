@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path, PurePosixPath
 
 _MAX_READ = 4 * 1024 * 1024
@@ -35,7 +36,31 @@ def installed_source_roots(env_dir: Path, work: Path) -> tuple[str, ...]:
         root = _find(work, name)
         if root is not None and root not in roots:
             roots.append(root)
+    for root in _editable_roots(env_dir, work):
+        if root not in roots:
+            roots.append(root)
     return tuple(roots)
+
+
+def _editable_roots(env_dir: Path, work: Path) -> list[str]:
+    # An editable install (an `install` command's `pip install -e .`) points into the build's
+    # copy, which is gone once the environment is published: its `.pth` lines name source
+    # directories, its import finders map packages to their directories.
+    prefix = str(work.resolve())
+    pattern = re.compile(re.escape(prefix) + r"(/[^'\"\s,}]*)?")
+    roots: list[str] = []
+    site_packages = _site_packages(env_dir)
+    for path in sorted([*site_packages.glob("*.pth"), *site_packages.glob("__editable__*.py")]):
+        for match in pattern.finditer(_read(path) or ""):
+            target = Path(match.group(0))
+            directory = target if path.suffix == ".pth" else target.parent
+            try:
+                relative = directory.relative_to(prefix).as_posix()
+            except ValueError:
+                continue
+            if ".." not in relative.split("/") and relative not in roots:
+                roots.append(relative)
+    return roots
 
 
 def _site_packages(env_dir: Path) -> Path:

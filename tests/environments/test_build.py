@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.environments.build import _uv_binary
 from app.environments.cache import EnvironmentCache
 from app.healing.runner import SandboxCommandRunner
 from app.healing.suite import run_suite, suite_argv
@@ -85,3 +86,22 @@ async def test_a_build_that_fails_names_the_step_and_shows_its_output(
     assert "step 2 (requirements-file from requirements.txt)" in raised.value.reason
     assert "no-such-package-kintsugi-test" in raised.value.output
     assert cache.entries() == []
+
+
+async def test_an_install_command_with_an_editable_install_still_imports_the_work_copy(
+    tmp_path: Path, cache: EnvironmentCache, sandbox: Sandbox
+) -> None:
+    from app.environments import InstallStep, Source
+
+    repo = src_layout_repository(tmp_path / "repo")
+    # uv, not pip: pip reads /etc/debian_version, which a dropped sandbox uid cannot reach yet.
+    uv = str(_uv_binary())
+    step = InstallStep("command", (uv, "pip", "install", "-e", ".[test]"), Source("kintsugi.yml"))
+    async with cache.provide(recipe(step), repo) as environment:
+        assert environment.source_roots == ("src",)
+        broken = _work_copy(repo, tmp_path / "work")
+        init = broken / "src/demo/__init__.py"
+        init.write_text(init.read_text().replace("[20, 22]", "[20, 21]"))
+        report = await run_suite(SandboxCommandRunner(sandbox), broken, environment=environment)
+    assert report.readable, report.output_tail
+    assert report.failed == {"tests/test_demo.py::test_answer"}
