@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     evolution_recorded_cases: int = Field(default=5, ge=0)  # newest recorded cases replayed
     evolution_corpus_path: Path | None = None  # unset: bench/corpus of a source checkout
     evolution_cron_hour: int = Field(default=3, ge=0, le=23)  # nightly run, UTC hour
+    environment_cache_dir: Path | None = None  # unset: DATA_DIR/environments
+    environment_cache_mb: int = Field(default=4096, gt=0)  # disk cap of cached environments
+    environment_index_url: str | None = None  # unset: pip's index-url, else PyPI
+    environment_index_hosts: str = ""  # comma-separated extra hosts the index serves files from
+    environment_build_seconds: float = Field(default=600.0, gt=0)  # wall clock per build
+    environment_build_memory_mb: int = Field(default=4096, gt=0)  # address space per build
     # Interpreters repositories' environments may use besides pyenv's and /usr/bin/python3.X.
     environment_interpreters: str = ""  # paths separated by commas or os.pathsep
 
@@ -83,6 +89,8 @@ class Settings(BaseSettings):
         "github_app_private_key",
         "github_app_private_key_path",
         "evolution_corpus_path",
+        "environment_cache_dir",
+        "environment_index_url",
         "llm_model",
         "llm_api_base",
         "llm_api_key",

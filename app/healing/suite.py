@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.environments.environment import Environment
 from app.healing.incidents.errors import UnreadableIncident
 from app.healing.incidents.model import ExceptionInfo, FailingTest, Incident, IncidentSource
 from app.healing.incidents.traceback_text import parse_traceback_text
@@ -28,6 +29,10 @@ class SuiteReport:
     wall_seconds: float = 0.0
     outcome: str = "ok"
     readable: bool = True
+    errored: frozenset[str] = frozenset()  # the part of `failed` that errored, not asserted
+    skipped: frozenset[str] = frozenset()
+    exit_code: int | None = None
+    output_tail: str = ""
 
     @property
     def total(self) -> int:
@@ -37,17 +42,21 @@ class SuiteReport:
         return {"passed": len(self.passed), "failed": len(self.failed), "total": self.total}
 
 
-def suite_argv(test_command: str, junit_path: str, *selection: str) -> list[str]:
+def suite_argv(
+    test_command: str, junit_path: str, *selection: str, python: Path | None = None
+) -> list[str]:
     """The command as argv, with pytest asked for a JUnit report and plain tracebacks.
 
-    `python` means the interpreter healing runs on, which the sandbox exposes read-only."""
+    `python` means the repository environment's interpreter when one is given; without one it
+    still means the interpreter healing runs on, which the sandbox exposes read-only."""
     argv = shlex.split(test_command)
     if not argv:
         raise UnreadableIncident("the test command is empty")
+    interpreter = str(python) if python is not None else sys.executable
     if argv[0] in ("python", "python3"):
-        argv[0] = sys.executable
+        argv[0] = interpreter
     elif argv[0] in ("pytest", "py.test"):
-        argv[:1] = [sys.executable, "-m", "pytest"]
+        argv[:1] = [interpreter, "-m", "pytest"]
     if "pytest" in argv[:3] or any(part.endswith("pytest") for part in argv[:3]):
         argv += [
             f"--junitxml={junit_path}",
@@ -68,14 +77,25 @@ async def run_suite(
     *,
     timeout_seconds: float = 120.0,
     selection: tuple[str, ...] = (),
+    environment: Environment | None = None,
 ) -> SuiteReport:
+    """Run the suite in `workdir`; with `environment`, on its interpreter and packages."""
     junit = workdir / JUNIT_FILE
     junit.unlink(missing_ok=True)
-    result = await runner.run(
-        suite_argv(test_command, JUNIT_FILE, *selection),
-        workdir=workdir,
-        timeout_seconds=timeout_seconds,
-    )
+    if environment is None:
+        result = await runner.run(
+            suite_argv(test_command, JUNIT_FILE, *selection),
+            workdir=workdir,
+            timeout_seconds=timeout_seconds,
+        )
+    else:
+        result = await runner.run(
+            suite_argv(test_command, JUNIT_FILE, *selection, python=environment.python),
+            workdir=workdir,
+            timeout_seconds=timeout_seconds,
+            readonly=environment.readonly_paths(),
+            env=environment.variables(workdir),
+        )
     report = read_junit(junit, result) if junit.exists() else _unreadable(result)
     junit.unlink(missing_ok=True)
     return report
@@ -89,7 +109,13 @@ def _unreadable(result: CommandResult) -> SuiteReport:
         wall_seconds=result.wall_seconds,
         outcome=result.outcome,
         readable=False,
+        exit_code=result.exit_code,
+        output_tail=_tail(result),
     )
+
+
+def _tail(result: CommandResult, size: int = 3000) -> str:
+    return (result.stdout[-size:] + "\n" + result.stderr[-size:]).strip()
 
 
 def read_junit(path: Path, result: CommandResult) -> SuiteReport:
@@ -99,6 +125,8 @@ def read_junit(path: Path, result: CommandResult) -> SuiteReport:
         return _unreadable(result)
     passed: set[str] = set()
     failed: set[str] = set()
+    errored: set[str] = set()
+    skipped: set[str] = set()
     failures: list[FailingTest] = []
     chains: dict[str, tuple[ExceptionInfo, ...]] = {}
     for case in tree.iter("testcase"):
@@ -109,8 +137,12 @@ def read_junit(path: Path, result: CommandResult) -> SuiteReport:
         if problem is None:
             if case.find("skipped") is None:
                 passed.add(node_id)
+            else:
+                skipped.add(node_id)
             continue
         failed.add(node_id)
+        if problem.tag == "error":
+            errored.add(node_id)
         chain = _chain(problem.text or "", problem.get("message") or "")
         chains[node_id] = chain
         failures.append(FailingTest(node_id=node_id, exception=chain[-1] if chain else None))
@@ -121,6 +153,10 @@ def read_junit(path: Path, result: CommandResult) -> SuiteReport:
         chains=chains,
         wall_seconds=result.wall_seconds,
         outcome=result.outcome,
+        errored=frozenset(errored),
+        skipped=frozenset(skipped),
+        exit_code=result.exit_code,
+        output_tail=_tail(result),
     )
 
 
@@ -148,8 +184,11 @@ def _chain(text: str, message: str) -> tuple[ExceptionInfo, ...]:
 def incident_from_suite(report: SuiteReport) -> Incident:
     """The failing tests of a run as one incident; no failure is bad input."""
     if not report.readable:
+        code = "none" if report.exit_code is None else str(report.exit_code)
+        tail = f"\n{report.output_tail[-1500:]}" if report.output_tail else ""
         raise UnreadableIncident(
-            f"the test command produced no readable report (outcome: {report.outcome})"
+            f"the test command produced no readable report (outcome: {report.outcome}, "
+            f"exit code {code}){tail}"
         )
     if not report.failures:
         raise UnreadableIncident("the test suite passes: there is nothing to heal")
