@@ -177,7 +177,14 @@ async def manifest(request: Request) -> Response:
             context.settings.github_url, context.gate.new_state(), organisation or None
         )
     except ConfigurationError as error:
-        return _start_page(context, token, str(error), **form)
+        return _start_page(
+            context,
+            token,
+            str(error),
+            account=form.get("account", "personal"),
+            organisation=form.get("organisation", ""),
+            public_url=form.get("public_url", ""),
+        )
     return _render(
         context,
         "manifest.html",
