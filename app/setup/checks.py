@@ -134,6 +134,7 @@ def check_sandbox() -> Check:
 
 async def check_app(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Check:
     from githubkit import AppAuthStrategy, GitHub
+    from githubkit.cache import MemCacheStrategy
     from githubkit.exception import GitHubException, RequestFailed
 
     from app.github.auth import app_credentials
@@ -155,6 +156,9 @@ async def check_app(settings: Settings, transport: httpx.AsyncBaseTransport | No
         auto_retry=False,
         http_cache=False,
         timeout=15.0,
+        # githubkit's default JWT cache is keyed by App id alone: a key changed since would
+        # go untried.
+        cache_strategy=MemCacheStrategy(),
     )
     try:
         found = (await github.rest.apps.async_get_authenticated()).parsed_data
