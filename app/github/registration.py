@@ -4,6 +4,7 @@ credentials, and the App's webhook secret set to one Kintsugi already holds."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import httpx
@@ -16,6 +17,27 @@ from app.github.client import USER_AGENT
 from app.github.errors import translate
 
 log = logging.getLogger(__name__)
+
+
+_CODE_IN_PATH = re.compile(r"/app-manifests/[^/\s]+/")
+
+
+class _HideManifestCode(logging.Filter):
+    """httpx logs each request's URL; a code not yet exchanged would give its reader the App's
+    secrets, so the code never reaches a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _CODE_IN_PATH.sub("/app-manifests/***/", str(arg))
+                if "app-manifests" in str(arg)
+                else arg
+                for arg in record.args
+            )
+        return True
+
+
+_HIDE_CODE = _HideManifestCode()
 
 
 class ManifestCodeRejected(PermanentError):
@@ -63,6 +85,7 @@ async def convert_manifest_code(
     code: str, *, api_url: str, transport: httpx.AsyncBaseTransport | None = None
 ) -> RegisteredApp:
     """`POST /app-manifests/{code}/conversions`, unauthenticated as GitHub requires."""
+    logging.getLogger("httpx").addFilter(_HIDE_CODE)  # adding it again is a no-op
     github = _github(api_url, transport, UnauthAuthStrategy())
     try:
         response = await github.rest.apps.async_create_from_manifest(code)
