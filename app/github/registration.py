@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 from githubkit import AppAuthStrategy, BaseAuthStrategy, GitHub, UnauthAuthStrategy
+from githubkit.cache import MemCacheStrategy
 from githubkit.exception import GitHubException, RequestFailed
 from pydantic import SecretStr
 
@@ -78,6 +79,8 @@ def _github(
         # The code is single-use: a retried POST after a lost answer would only see 404.
         auto_retry=False,
         timeout=30.0,
+        # githubkit's default JWT cache is process-wide and keyed by App id alone.
+        cache_strategy=MemCacheStrategy(),
     )
 
 

@@ -16,7 +16,7 @@ import yaml
 
 from app.github.manifest import APP_YML
 from app.setup.routes import SetupContext
-from tests.api.conftest import make_settings
+from tests.api.conftest import GITHUB_SECRET, make_settings
 from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.github.fake_github import FakeGitHub, generate_private_key, serve
 from tests.live_server import LiveServer
@@ -79,6 +79,7 @@ def test_a_new_user_registers_the_app_with_clicks_only(
         page.click("button:text('Register on GitHub')")
         expect(page.locator("h1")).to_have_text("Kintsugi is registered")
         install = page.locator("#install").get_attribute("href")
+        registered_text = page.locator("main").text_content()
         page.screenshot(path=tmp_path / "registered.png", full_page=True)
         browser.close()
 
@@ -95,4 +96,7 @@ def test_a_new_user_registers_the_app_with_clicks_only(
     assert app is not None
     assert install == f"{app['html_url']}/installations/new"
     assert f"GITHUB_APP_ID={app['id']}" in env_file.read_text()
+    # The server's webhook secret was kept and given to the App, so its deliveries verify.
+    assert fake_github.webhook_secret == GITHUB_SECRET
+    assert registered_text is not None and "still signs webhooks" not in registered_text
     assert problems == []
