@@ -17,7 +17,7 @@ RUN useradd --create-home --uid 10001 --user-group kintsugi
 WORKDIR /srv/kintsugi
 # Installed from the source tree the way `make install` and .ci/run do (`pip install -e .`), so
 # app/database.py finds migrations/ beside app/.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md app.yml ./
 COPY app ./app
 COPY workers ./workers
 COPY functions ./functions

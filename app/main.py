@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -13,12 +14,20 @@ from app.api.deps import WebhookSecrets
 from app.dashboard.routes import router as dashboard_router
 from app.services import Services, open_services
 from app.settings import Settings, get_settings
+from app.setup.routes import SetupContext
+from app.setup.routes import router as setup_router
 from app.telemetry import freeze_long_lived_objects, init_error_reporting
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    setup: SetupContext | None = None,
+) -> FastAPI:
     """The app for `settings`. Refuses to build without webhook secrets. Given `services`, the
-    caller owns them; otherwise the lifespan opens and closes its own."""
+    caller owns them; otherwise the lifespan opens and closes its own. `setup` serves the App
+    registration pages (by default for `.env` in the working directory)."""
     settings = settings or get_settings()
     github_secret, sentry_secret = settings.require_webhook_secrets()
     init_error_reporting(settings)
@@ -43,4 +52,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(health.router)
     app.include_router(functions.router)
     app.include_router(dashboard_router)
+    app.state.setup = setup or SetupContext(settings, Path(".env"))
+    app.include_router(setup_router)
     return app

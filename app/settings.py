@@ -60,7 +60,12 @@ class Settings(BaseSettings):
     github_app_id: int | None = None
     github_app_private_key: SecretStr | None = None  # PEM text; or GITHUB_APP_PRIVATE_KEY_PATH
     github_app_private_key_path: Path | None = None
+    github_app_slug: str | None = None
+    github_app_client_id: str | None = None
+    github_app_client_secret: SecretStr | None = None
     github_api_url: str = "https://api.github.com"
+    github_url: str = "https://github.com"  # the web root: https://HOST on GitHub Enterprise
+    public_url: str | None = None  # where GitHub reaches this server (webhooks)
     github_draft_below_confidence: float = Field(default=0.6, ge=0, le=1)
     healing_budget_seconds: float = Field(default=300.0, gt=0)  # wall clock per healing case
     healing_parallel_candidates: int = Field(default=2, ge=1)  # candidates validated at once
@@ -88,6 +93,10 @@ class Settings(BaseSettings):
         "github_app_id",
         "github_app_private_key",
         "github_app_private_key_path",
+        "github_app_slug",
+        "github_app_client_id",
+        "github_app_client_secret",
+        "public_url",
         "evolution_corpus_path",
         "environment_cache_dir",
         "environment_index_url",

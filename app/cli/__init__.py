@@ -12,9 +12,9 @@ from app.errors import KintsugiError
 
 def _command_modules() -> list[ModuleType]:
     # Imported here, not at module level, so `kintsugi --help` stays fast.
-    from app.cli import env, evolve, functions, heal, server
+    from app.cli import doctor, env, evolve, functions, heal, server, setup
 
-    return [server, heal, env, functions, evolve]
+    return [server, setup, doctor, heal, env, functions, evolve]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli.setup import ENV_FILE, add_public_url, with_public_url
 from app.errors import ConfigurationError
 from app.events.store import OutboxStatus
 from app.settings import Settings, get_settings
@@ -23,6 +24,7 @@ def register(commands: Any) -> None:
         action="store_true",
         help="development: write random webhook secrets to .env when none are set",
     )
+    add_public_url(serve)
     serve.set_defaults(handler=run_serve)
 
     worker = commands.add_parser("worker", help="run an arq worker (needs REDIS_URL)")
@@ -56,15 +58,30 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from app.main import create_app
     from app.observability import configure_logging
+    from app.setup.routes import SetupContext
+    from app.setup.server import announce, local_url, stop_when_registered
 
     if args.dev:
-        _ensure_dev_secrets(Path(".env"))
+        _ensure_dev_secrets(ENV_FILE)
         get_settings.cache_clear()
-    settings = get_settings()
-    configure_logging(settings.log_level, json_lines=settings.log_json)
-    app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
-    return 0
+    while True:
+        settings = with_public_url(get_settings(), args.public_url)
+        configure_logging(settings.log_level, json_lines=settings.log_json)
+        context = SetupContext(settings, ENV_FILE, restarts=True)
+        app = create_app(settings, setup=context)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)
+        )
+        if context.blocking_setting() is None:
+            stop_when_registered(context, server)
+            urls = [local_url(args.host, args.port)]
+            announce(context, urls + ([settings.public_url] if settings.public_url else []))
+        server.run()
+        if context.registered is None:
+            return 0
+        # The App's settings are in .env now; serving them needs fresh settings and services.
+        print("kintsugi: GitHub App registered; restarting with it", file=sys.stderr)
+        get_settings.cache_clear()
 
 
 def _ensure_dev_secrets(env_file: Path) -> None:

@@ -153,6 +153,12 @@ class FakeGitHub:
         self._failures: list[tuple[str, str, int]] = []
         self._ids = iter(range(1000, 10**9))
         self.url = ""
+        self.web_url = shapes.WEB
+        # The App manifest flow: codes handed out by "Create GitHub App", the App they made.
+        self.manifest_codes: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.registered_app: dict[str, Any] | None = None
+        self.app_private_key = ""  # the PEM of an App the manifest flow created
+        self.webhook_secret = ""  # what GitHub signs the App's deliveries with
         self.app = Starlette(routes=self._routes())
 
     # ---- set-up -----------------------------------------------------------------------------
@@ -164,6 +170,16 @@ class FakeGitHub:
     def fail_next(self, method: str, path_suffix: str, status: int, times: int = 1) -> None:
         """Answer the next `times` matching requests with `status` (e.g. 502) first."""
         self._failures.extend([(method, path_suffix, status)] * times)
+
+    def create_app_from_manifest(
+        self, manifest: dict[str, Any], owner: str = "octocat", *, organisation: bool = False
+    ) -> str:
+        """What GitHub does when the user presses "Create GitHub App" on the manifest's page:
+        a one-time code for the redirect back (valid for one conversion)."""
+        code = secrets.token_hex(10)
+        kind = "Organization" if organisation else "User"
+        self.manifest_codes[code] = (manifest, shapes.user(self._api(), owner, kind))
+        return code
 
     def clone_url(self, repo: FakeRepository) -> str:
         return f"{self.url}/git/{repo.owner}/{repo.name}.git"
@@ -207,6 +223,9 @@ class FakeGitHub:
     # ---- routing ----------------------------------------------------------------------------
 
     REST_ROUTES = (
+        ("POST", "/app-manifests/{code}/conversions"),
+        ("GET", "/app"),
+        ("PATCH", "/app/hook/config"),
         ("POST", "/app/installations/{iid}/access_tokens"),
         ("GET", "/repos/{owner}/{repo}"),
         ("GET", "/repos/{owner}/{repo}/branches/{branch}"),
@@ -233,6 +252,9 @@ class FakeGitHub:
             return Route(path, self._recorded(template, handler), methods=methods)
 
         return [
+            rest("/app-manifests/{code}/conversions", self._conversion, ["POST"]),
+            rest("/app", self._get_app, ["GET"]),
+            rest("/app/hook/config", self._hook_config, ["PATCH"]),
             rest("/app/installations/{iid:int}/access_tokens", self._access_token, ["POST"]),
             rest(r, self._repository, ["GET"]),
             rest(r + "/branches/{branch:path}", self._branch, ["GET"]),
@@ -301,6 +323,65 @@ class FakeGitHub:
         return auth, body
 
     # ---- REST endpoints ---------------------------------------------------------------------
+
+    async def _conversion(self, request: Request) -> Response:
+        # GitHub takes the code alone: no credentials, and a code works exactly once.
+        await self._record(request, "none")
+        failure = self._injected_failure(request)
+        if failure is not None:
+            return failure
+        found = self.manifest_codes.pop(request.path_params["code"], None)
+        if found is None:
+            return JSONResponse(
+                {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"},
+                404,
+            )
+        manifest, owner = found
+        self.app_id = next(self._ids)
+        self.app_private_key, self.public_key = generate_private_key()
+        self.webhook_secret = secrets.token_hex(20)
+        self.registered_app = shapes.github_app(
+            self._api(), self.app_id, manifest, owner, web=self.web_url
+        )
+        self.registered_app["hook_url"] = manifest["hook_attributes"]["url"]
+        body = shapes.manifest_conversion(
+            _public(self.registered_app),
+            client_secret=secrets.token_hex(20),
+            webhook_secret=self.webhook_secret,
+            pem=self.app_private_key,
+        )
+        return JSONResponse(body, status_code=201)
+
+    async def _app_call(self, request: Request) -> Response | None:
+        guarded = await self._guarded(request)
+        if isinstance(guarded, Response):
+            return guarded
+        if guarded[0] != "jwt":
+            return JSONResponse({"message": "A JSON web token could not be decoded"}, 401)
+        return None
+
+    def _app_json(self) -> dict[str, Any]:
+        if self.registered_app is None:
+            manifest = {"name": "Kintsugi", "url": "https://kintsugi.test"}
+            self.registered_app = shapes.github_app(
+                self._api(), self.app_id, manifest, shapes.user(self._api(), "octo")
+            )
+        return self.registered_app
+
+    async def _get_app(self, request: Request) -> Response:
+        refused = await self._app_call(request)
+        return refused or JSONResponse(_public(self._app_json()))
+
+    async def _hook_config(self, request: Request) -> Response:
+        refused = await self._app_call(request)
+        if refused is not None:
+            return refused
+        body = json.loads(await request.body() or b"{}")
+        if "secret" in body:
+            self.webhook_secret = str(body["secret"])
+        app = self._app_json()
+        app["hook_url"] = str(body.get("url") or app.get("hook_url", ""))
+        return JSONResponse(shapes.webhook_config(app["hook_url"]))
 
     async def _access_token(self, request: Request) -> Response:
         guarded = await self._guarded(request)
@@ -592,7 +673,7 @@ class FakeGitHub:
 
 
 # The fake's own bookkeeping on stored objects, never part of an answer.
-_BOOKKEEPING = ("history", "issue_number", "comment_id")
+_BOOKKEEPING = ("history", "issue_number", "comment_id", "hook_url")
 
 
 def _public(stored: dict[str, Any]) -> dict[str, Any]:

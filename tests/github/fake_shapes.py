@@ -428,3 +428,43 @@ def issue(
         "closed_by": None,
         "author_association": "NONE",
     }
+
+
+def github_app(
+    api: str,
+    app_id: int,
+    manifest: dict[str, Any],
+    owner: dict[str, Any],
+    *,
+    web: str = WEB,
+) -> dict[str, Any]:
+    """`GET /app`: the App as its manifest registered it."""
+    slug = "".join(c if c.isalnum() else "-" for c in manifest["name"].lower()).strip("-")
+    return {
+        "id": app_id,
+        "slug": slug,
+        "node_id": f"A_{app_id}",
+        "client_id": f"Iv1.{app_id:016x}",
+        "owner": owner,
+        "name": manifest["name"],
+        "description": manifest.get("description"),
+        "external_url": manifest["url"],
+        "html_url": f"{web}/apps/{slug}",
+        "created_at": now(),
+        "updated_at": now(),
+        "permissions": dict(manifest.get("default_permissions", {})),
+        "events": list(manifest.get("default_events", [])),
+        "installations_count": 0,
+    }
+
+
+def manifest_conversion(
+    app: dict[str, Any], *, client_secret: str, webhook_secret: str, pem: str
+) -> dict[str, Any]:
+    """`POST /app-manifests/{code}/conversions`: the App plus the secrets GitHub shows once."""
+    return {**app, "client_secret": client_secret, "webhook_secret": webhook_secret, "pem": pem}
+
+
+def webhook_config(url: str) -> dict[str, Any]:
+    """`PATCH /app/hook/config`: GitHub never echoes the secret back."""
+    return {"url": url, "content_type": "json", "secret": "********", "insecure_ssl": "0"}

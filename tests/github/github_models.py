@@ -10,6 +10,12 @@ from pydantic import TypeAdapter, ValidationError
 
 # (method, route template) → the model githubkit parses that answer with.
 RESPONSE_MODELS: dict[tuple[str, str], Any] = {
+    (
+        "POST",
+        "/app-manifests/{code}/conversions",
+    ): models.AppManifestsCodeConversionsPostResponse201,
+    ("GET", "/app"): models.Integration,
+    ("PATCH", "/app/hook/config"): models.WebhookConfig,
     ("POST", "/app/installations/{iid}/access_tokens"): models.InstallationToken,
     ("GET", "/repos/{owner}/{repo}"): models.FullRepository,
     ("GET", "/repos/{owner}/{repo}/branches/{branch}"): models.BranchWithProtection,

@@ -4,9 +4,14 @@ is, GitHub's OpenAPI description) define — checked for each answer, through Ki
 from __future__ import annotations
 
 import pytest
+from githubkit import AppAuthStrategy, GitHub
+from githubkit_schemas.latest.models import Integration
+from pydantic import SecretStr
 
 from app.github.api import GitHubRepository, RepoRef
 from app.github.client import GitHubApp
+from app.github.manifest import app_manifest
+from app.github.registration import RegisteredApp, convert_manifest_code, set_webhook_secret
 from tests.github.fake_github import FakeGitHub, FakeRepository
 from tests.github.github_models import RESPONSE_MODELS, shape_errors
 
@@ -38,11 +43,25 @@ async def test_every_route_the_fake_serves_answers_in_githubs_shapes(
     issue = await api.create_issue(title="Dashboard", body="cases", labels=["dashboard"])
     await api.update_issue_body(issue.number, "more cases")
     assert [i.body for i in await api.open_issues(label="dashboard")] == ["more cases"]
+    # The manifest flow last: the App it registers replaces the fixture's App in the fake.
+    registered = await convert_manifest_code(
+        fake_github.create_app_from_manifest(app_manifest("https://k.test", "http://127.0.0.1")),
+        api_url=fake_github.url,
+    )
+    await set_webhook_secret(registered, SecretStr("kept"), api_url=fake_github.url)
+    assert (await app_identity(registered, fake_github.url)).slug == registered.slug
 
     answered = [r for r in fake_github.requests if 200 <= r.status < 300]
     assert {(r.method, r.route) for r in answered} == set(RESPONSE_MODELS)
     errors = [e for r in answered for e in shape_errors(r.method, r.route, r.response)]
     assert errors == []
+
+
+async def app_identity(app: RegisteredApp, api_url: str) -> Integration:
+    github = GitHub(AppAuthStrategy(app.id, app.pem.get_secret_value()), base_url=api_url)
+    found = (await github.rest.apps.async_get_authenticated()).parsed_data
+    assert found is not None
+    return found
 
 
 def test_the_check_catches_an_answer_that_drifted_from_githubs_shape() -> None:
