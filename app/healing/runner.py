@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,10 +21,17 @@ class CommandResult:
 
 class CommandRunner(Protocol):
     """Runs untrusted repository code (tests, reproductions) with `workdir` as the only writable
-    directory, bounded in time."""
+    directory, bounded in time. `env` adds variables to the cleared environment; `readonly`
+    are host directories the code may read (Kintsugi's own pytest plugins, say)."""
 
     async def run(
-        self, argv: Sequence[str], *, workdir: Path, timeout_seconds: float
+        self,
+        argv: Sequence[str],
+        *,
+        workdir: Path,
+        timeout_seconds: float,
+        env: Mapping[str, str] | None = None,
+        readonly: Sequence[Path] = (),
     ) -> CommandResult: ...
 
 
@@ -40,14 +47,22 @@ class SandboxCommandRunner:
         self._memory_mb = memory_mb
 
     async def run(
-        self, argv: Sequence[str], *, workdir: Path, timeout_seconds: float
+        self,
+        argv: Sequence[str],
+        *,
+        workdir: Path,
+        timeout_seconds: float,
+        env: Mapping[str, str] | None = None,
+        readonly: Sequence[Path] = (),
     ) -> CommandResult:
         from functions.sandbox import SandboxLimits
 
         limits = SandboxLimits(
             wall_seconds=timeout_seconds, cpu_seconds=timeout_seconds, memory_mb=self._memory_mb
         )
-        result = await self._sandbox.run(list(argv), workdir=workdir, limits=limits)
+        result = await self._sandbox.run(
+            list(argv), workdir=workdir, limits=limits, env=env, readonly_binds=readonly
+        )
         return CommandResult(
             exit_code=-1 if result.exit_code is None else int(result.exit_code),
             stdout=str(result.stdout),
