@@ -5,7 +5,12 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_NO_CACHE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/srv/kintsugi/.venv \
+    PATH=/srv/kintsugi/.venv/bin:$PATH
 
 # bubblewrap sandboxes the repositories' tests and functions; git clones them and commits fixes.
 RUN apt-get update \
@@ -14,16 +19,21 @@ RUN apt-get update \
 
 RUN useradd --create-home --uid 10001 --user-group kintsugi
 
+# uv, pinned as in the Makefile, installs exactly the set uv.lock pins.
+ARG UV_VERSION=0.13.9
+RUN pip install "uv==${UV_VERSION}"
+
 WORKDIR /srv/kintsugi
-# Installed from the source tree the way `make install` and .ci/run do (`pip install -e .`), so
-# app/database.py finds migrations/ beside app/.
-COPY pyproject.toml README.md app.yml ./
+# Installed from the source tree the way `make install` and .ci/run do (`uv sync --frozen`, the
+# project editable), so app/database.py finds migrations/ beside app/. Only the runtime set: no
+# dev extra, so no pytest; repositories are tested in environments of their own.
+COPY pyproject.toml uv.lock README.md app.yml ./
 COPY app ./app
 COPY workers ./workers
 COPY functions ./functions
 COPY migrations ./migrations
 COPY bench/corpus ./bench/corpus
-RUN pip install -e . \
+RUN uv sync --frozen --no-dev \
     && mkdir -p /data \
     && chown kintsugi:kintsugi /data
 

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     github_draft_below_confidence: float = Field(default=0.6, ge=0, le=1)
     healing_budget_seconds: float = Field(default=300.0, gt=0)  # wall clock per healing case
     healing_parallel_candidates: int = Field(default=2, ge=1)  # candidates validated at once
+    # A test running longer fails where it is stuck: seconds for a test the baseline did not
+    # time (0: unbounded), else this factor times its baseline duration, at least the floor.
+    test_timeout_seconds: float = Field(default=10.0, ge=0)
+    test_timeout_factor: float = Field(default=10.0, gt=0)
+    test_timeout_floor_seconds: float = Field(default=1.0, gt=0)
     evolution_replay_cases: int = Field(default=12, ge=1)  # corpus cases per evolution run
     evolution_challengers: int = Field(default=3, ge=1)  # challengers replayed per run
     evolution_budget_seconds: float = Field(default=1800.0, gt=0)  # wall clock per run

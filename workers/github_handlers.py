@@ -25,6 +25,7 @@ from app.github.onboarding import Onboarding
 from app.github.repo_configs import RepoConfigs
 from app.github.sentry_source import SentryHealing, SentryProjects
 from app.healing import Budget
+from app.healing.hang_guard import HangGuard
 from app.healing.runner import CommandRunner
 from app.llm import LLMProviderAbstraction, SharedResponseCache
 from app.settings import Settings
@@ -85,6 +86,11 @@ def register_github_handlers(
         seconds=settings.healing_budget_seconds,
         parallel=settings.healing_parallel_candidates,
         run_timeout=min(120.0, settings.healing_budget_seconds),
+        hangs=HangGuard(
+            settings.test_timeout_seconds,
+            settings.test_timeout_factor,
+            settings.test_timeout_floor_seconds,
+        ),
     )
     fixes = FixPullRequests(
         github,

@@ -11,6 +11,7 @@ from pathlib import Path
 from app.errors import KintsugiError, PermanentError
 from app.healing.candidate_search import Budget, HealingResult
 from app.healing.engine import build_healer, heal_repository
+from app.healing.hang_guard import HangGuard
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
 from app.healing.incidents.model import Incident
 from app.healing.suite import DEFAULT_TEST_COMMAND
@@ -91,6 +92,11 @@ def _heal_with_progress(
         seconds=seconds,
         run_timeout=min(120.0, seconds),
         parallel=settings.healing_parallel_candidates,
+        hangs=HangGuard(
+            settings.test_timeout_seconds,
+            settings.test_timeout_factor,
+            settings.test_timeout_floor_seconds,
+        ),
     )
     llm_provider = None
     if settings.llm_model:

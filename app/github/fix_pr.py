@@ -142,6 +142,7 @@ class FixPullRequests:
                         config,
                         run_seconds=self.budget.run_timeout,
                         scratch_root=self.scratch_root,
+                        hangs=self.budget.hangs,
                     )
                 except UnreadableIncident as error:
                     return HealOutcome(
@@ -264,6 +265,7 @@ class FixPullRequests:
                 fix,
                 run_seconds=self.budget.run_timeout,
                 scratch_root=self.scratch_root,
+                hangs=self.budget.hangs,
             )
             step = "pull_request"
             pull = await api.create_pull(

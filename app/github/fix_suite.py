@@ -11,8 +11,9 @@ from pathlib import Path
 from app.github.config import RepoConfig
 from app.github.git import Checkout
 from app.healing import Fix, Incident
+from app.healing.hang_guard import HangGuard
 from app.healing.runner import CommandRunner
-from app.healing.suite import SuiteReport, incident_from_suite, run_suite
+from app.healing.suite import DEFAULT_HANG_GUARD, SuiteReport, incident_from_suite, run_suite
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,15 @@ async def _run_on_copy(
     run_seconds: float,
     prefix: str,
     scratch_root: Path | None,
+    hangs: HangGuard,
 ) -> SuiteReport:
     # A copy without git metadata: the sandbox never sees the remote or its history.
     with tempfile.TemporaryDirectory(prefix=prefix, dir=scratch_root) as tmp:
         copy = Path(tmp) / "repo"
         shutil.copytree(checkout.root, copy, ignore=shutil.ignore_patterns(".git"))
-        return await run_suite(runner, copy, config.test_command, timeout_seconds=run_seconds)
+        return await run_suite(
+            runner, copy, config.test_command, timeout_seconds=run_seconds, hangs=hangs
+        )
 
 
 async def reproduce(
@@ -50,9 +54,12 @@ async def reproduce(
     *,
     run_seconds: float,
     scratch_root: Path | None = None,
+    hangs: HangGuard = DEFAULT_HANG_GUARD,
 ) -> tuple[Incident, SuiteReport]:
     """Run the tests at the checkout's head; the failures become the incident."""
-    report = await _run_on_copy(checkout, runner, config, run_seconds, "kintsugi-ci-", scratch_root)
+    report = await _run_on_copy(
+        checkout, runner, config, run_seconds, "kintsugi-ci-", scratch_root, hangs
+    )
     return incident_from_suite(report), report
 
 
@@ -64,10 +71,11 @@ async def verify(
     *,
     run_seconds: float,
     scratch_root: Path | None = None,
+    hangs: HangGuard = DEFAULT_HANG_GUARD,
 ) -> Verification:
     """Run the tests once more on the committed fix."""
     report = await _run_on_copy(
-        checkout, runner, config, run_seconds, "kintsugi-verify-", scratch_root
+        checkout, runner, config, run_seconds, "kintsugi-verify-", scratch_root, hangs
     )
     counts = report.counts()
     verdict = f"{counts['passed']} passed, {counts['failed']} failed"

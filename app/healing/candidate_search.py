@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from app.healing.candidates import Candidate, RepairContext, Strategy, rejection
 from app.healing.fix import Fix
+from app.healing.hang_guard import HangGuard
 from app.healing.ranking import RANK_WINDOW, PrecedentRanking
 from app.healing.suite import SuiteReport
 from app.healing.validate import Validator, Verdict
@@ -17,12 +18,14 @@ from app.healing.validate import Validator, Verdict
 
 @dataclass(frozen=True)
 class Budget:
-    """Bounds of one case: wall-clock seconds, candidates validated, candidates run at once."""
+    """Bounds of one case: wall-clock seconds, candidates validated, candidates run at once,
+    seconds one run of the suite may take and, within it, each test (`hangs`)."""
 
     seconds: float = 300.0
     max_candidates: int = 200
     parallel: int = 2
     run_timeout: float = 60.0
+    hangs: HangGuard = field(default_factory=HangGuard)
 
 
 @dataclass

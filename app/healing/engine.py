@@ -65,7 +65,9 @@ def build_healer(
         default_strategies(llm_provider, fix_memory) if strategies is None else strategies,
         publish=publish,
         budget=budget,
-        extra_locations=SpectrumLocaliser(runner, test_command, timeout=budget.run_timeout),
+        extra_locations=SpectrumLocaliser(
+            runner, test_command, timeout=budget.run_timeout, hangs=budget.hangs
+        ),
         fix_memory=fix_memory,
     )
 
@@ -86,7 +88,11 @@ async def heal_repository(
                 root, copy, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__")
             )
             baseline = await run_suite(
-                healer.runner, copy, test_command, timeout_seconds=healer.budget.run_timeout
+                healer.runner,
+                copy,
+                test_command,
+                timeout_seconds=healer.budget.run_timeout,
+                hangs=healer.budget.hangs,
             )
         incident = incident_from_suite(baseline)
     return await healer.heal(root, incident, test_command=test_command, baseline=baseline)

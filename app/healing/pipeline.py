@@ -116,6 +116,7 @@ class Healer:
             test_command,
             run_timeout=self.budget.run_timeout,
             reproduction=reproduction,
+            hangs=self.budget.hangs,
         )
         if baseline is None or reproduction is not None:
             baseline = await validator.baseline()

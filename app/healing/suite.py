@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.environments.environment import Environment
+from app.healing.hang_guard import HangGuard, guarded_run, read_hang_record
 from app.healing.incidents.errors import UnreadableIncident
 from app.healing.incidents.model import ExceptionInfo, FailingTest, Incident, IncidentSource
 from app.healing.incidents.traceback_text import parse_traceback_text
@@ -16,11 +19,14 @@ from app.healing.runner import CommandResult, CommandRunner
 
 DEFAULT_TEST_COMMAND = "python -m pytest -q"
 JUNIT_FILE = ".kintsugi-junit.xml"
+DEFAULT_HANG_GUARD = HangGuard()
+_RERUNS_AFTER_HANG = 2
 
 
 @dataclass(frozen=True)
 class SuiteReport:
-    """Which tests passed and failed in one run; `failures` carry their exception chains."""
+    """Which tests passed and failed in one run; `failures` carry their exception chains and
+    `durations` the seconds each test took (setup and teardown included)."""
 
     passed: frozenset[str]
     failed: frozenset[str]
@@ -29,6 +35,7 @@ class SuiteReport:
     wall_seconds: float = 0.0
     outcome: str = "ok"
     readable: bool = True
+    durations: dict[str, float] = field(default_factory=dict)
     errored: frozenset[str] = frozenset()  # the part of `failed` that errored, not asserted
     skipped: frozenset[str] = frozenset()
     exit_code: int | None = None
@@ -43,9 +50,14 @@ class SuiteReport:
 
 
 def suite_argv(
-    test_command: str, junit_path: str, *selection: str, python: Path | None = None
+    test_command: str,
+    junit_path: str,
+    *selection: str,
+    plugin_args: Sequence[str] = (),
+    python: Path | None = None,
 ) -> list[str]:
-    """The command as argv, with pytest asked for a JUnit report and plain tracebacks.
+    """The command as argv, with pytest asked for a JUnit report and plain tracebacks, and
+    given `plugin_args` (Kintsugi's own plugins).
 
     `python` means the repository environment's interpreter when one is given; without one it
     still means the interpreter healing runs on, which the sandbox exposes read-only."""
@@ -65,6 +77,7 @@ def suite_argv(
             "--tb=native",
             "-p",
             "no:cacheprovider",
+            *plugin_args,
             *selection,
         ]
     return argv
@@ -77,28 +90,143 @@ async def run_suite(
     *,
     timeout_seconds: float = 120.0,
     selection: tuple[str, ...] = (),
+    hangs: HangGuard | None = DEFAULT_HANG_GUARD,
+    limits: Mapping[str, float] | None = None,
     environment: Environment | None = None,
 ) -> SuiteReport:
-    """Run the suite in `workdir`; with `environment`, on its interpreter and packages."""
+    """One run of the suite in `workdir`, on `environment`'s interpreter and packages when one
+    is given. With `hangs`, each test is bounded (by `limits` per node id, the guard's default
+    otherwise) and one that hangs fails where it is stuck."""
+    if hangs is None:
+        junit = workdir / JUNIT_FILE
+        junit.unlink(missing_ok=True)
+        result = await runner.run(
+            suite_argv(test_command, JUNIT_FILE, *selection, python=_python(environment)),
+            workdir=workdir,
+            timeout_seconds=timeout_seconds,
+            readonly=_readonly(environment),
+            env=_variables(environment, workdir),
+        )
+        report = read_junit(junit, result) if junit.exists() else _unreadable(result)
+        junit.unlink(missing_ok=True)
+        return report
+    report = await _guarded(
+        runner, workdir, test_command, timeout_seconds, selection, hangs, limits, environment
+    )
+    # A test stuck where the signal cannot reach ends the whole run: run the rest without it.
+    for _ in range(_RERUNS_AFTER_HANG):
+        if report.outcome != "hung":
+            break
+        deselected = tuple(arg for node in sorted(report.failed) for arg in ("--deselect", node))
+        rest = await _guarded(
+            runner,
+            workdir,
+            test_command,
+            timeout_seconds,
+            (*selection, *deselected),
+            hangs,
+            limits,
+            environment,
+        )
+        report = _merged(report, rest)
+    return report
+
+
+async def _guarded(
+    runner: CommandRunner,
+    workdir: Path,
+    test_command: str,
+    timeout_seconds: float,
+    selection: tuple[str, ...],
+    hangs: HangGuard,
+    limits: Mapping[str, float] | None,
+    environment: Environment | None,
+) -> SuiteReport:
     junit = workdir / JUNIT_FILE
     junit.unlink(missing_ok=True)
-    if environment is None:
+    with guarded_run(hangs, workdir, limits or {}) as guarded:
         result = await runner.run(
-            suite_argv(test_command, JUNIT_FILE, *selection),
+            suite_argv(
+                test_command,
+                JUNIT_FILE,
+                *selection,
+                plugin_args=guarded.args,
+                python=_python(environment),
+            ),
             workdir=workdir,
             timeout_seconds=timeout_seconds,
+            env=_with_plugins(_variables(environment, workdir), guarded.env),
+            readonly=(*_readonly(environment), *guarded.readonly),
         )
-    else:
-        result = await runner.run(
-            suite_argv(test_command, JUNIT_FILE, *selection, python=environment.python),
-            workdir=workdir,
-            timeout_seconds=timeout_seconds,
-            readonly=environment.readonly_paths(),
-            env=environment.variables(workdir),
-        )
-    report = read_junit(junit, result) if junit.exists() else _unreadable(result)
+        report = read_junit(junit, result) if junit.exists() else _hung(guarded.record, result)
+        guarded.record.unlink(missing_ok=True)
     junit.unlink(missing_ok=True)
     return report
+
+
+def _python(environment: Environment | None) -> Path | None:
+    return environment.python if environment is not None else None
+
+
+def _readonly(environment: Environment | None) -> tuple[Path, ...]:
+    return environment.readonly_paths() if environment is not None else ()
+
+
+def _variables(environment: Environment | None, workdir: Path) -> dict[str, str] | None:
+    return environment.variables(workdir) if environment is not None else None
+
+
+def _with_plugins(
+    variables: Mapping[str, str] | None, plugins: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment's variables with the plugins' on top; both may set PYTHONPATH, and the
+    run needs both: the repository's sources first, then the plugin directory."""
+    merged = {**(variables or {}), **plugins}
+    paths = [
+        part
+        for source in (variables or {}, plugins)
+        for part in source.get("PYTHONPATH", "").split(os.pathsep)
+        if part
+    ]
+    if paths:
+        merged["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return merged
+
+
+def _merged(hung: SuiteReport, rest: SuiteReport) -> SuiteReport:
+    if not rest.readable:
+        return hung
+    return SuiteReport(
+        passed=rest.passed,
+        failed=hung.failed | rest.failed,
+        failures=hung.failures + rest.failures,
+        chains={**hung.chains, **rest.chains},
+        wall_seconds=hung.wall_seconds + rest.wall_seconds,
+        outcome=rest.outcome,
+        durations=rest.durations,
+        errored=hung.errored | rest.errored,
+        skipped=rest.skipped,
+        exit_code=rest.exit_code,
+        output_tail=rest.output_tail,
+    )
+
+
+def _hung(record: Path, result: CommandResult) -> SuiteReport:
+    """A run ended by the plugin's last resort has no report, only the stuck test's stack: the
+    test failed there; the others did not run or are unknown, so none counts as passed."""
+    hung = read_hang_record(record)
+    if hung is None:
+        return _unreadable(result)
+    return SuiteReport(
+        passed=frozenset(),
+        failed=frozenset({hung.node_id}),
+        failures=(FailingTest(node_id=hung.node_id, exception=hung.exception),),
+        chains={hung.node_id: (hung.exception,)},
+        wall_seconds=result.wall_seconds,
+        outcome="hung",
+        exit_code=result.exit_code,
+        output_tail=_tail(result),
+    )
 
 
 def _unreadable(result: CommandResult) -> SuiteReport:
@@ -129,8 +257,10 @@ def read_junit(path: Path, result: CommandResult) -> SuiteReport:
     skipped: set[str] = set()
     failures: list[FailingTest] = []
     chains: dict[str, tuple[ExceptionInfo, ...]] = {}
+    durations: dict[str, float] = {}
     for case in tree.iter("testcase"):
         node_id = _node_id(case)
+        durations[node_id] = _seconds(case.get("time"))
         problem = case.find("failure")
         if problem is None:
             problem = case.find("error")
@@ -153,11 +283,19 @@ def read_junit(path: Path, result: CommandResult) -> SuiteReport:
         chains=chains,
         wall_seconds=result.wall_seconds,
         outcome=result.outcome,
+        durations=durations,
         errored=frozenset(errored),
         skipped=frozenset(skipped),
         exit_code=result.exit_code,
         output_tail=_tail(result),
     )
+
+
+def _seconds(text: str | None) -> float:
+    try:
+        return max(0.0, float(text or 0.0))
+    except ValueError:
+        return 0.0
 
 
 def _node_id(case: ElementTree.Element) -> str:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.healing.candidates import Candidate
+from app.healing.hang_guard import HangGuard
 from app.healing.reproduce import Reproduction
 from app.healing.runner import CommandRunner
-from app.healing.suite import SuiteReport, run_suite
+from app.healing.suite import DEFAULT_HANG_GUARD, SuiteReport, run_suite
 
 _NOT_COPIED = shutil.ignore_patterns(
     ".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache",
@@ -33,7 +34,10 @@ class Verdict:
 
 class Validator:
     """Runs the target tests (the reproduction or the failing tests) and then the whole suite
-    on a scratch copy per candidate; accepted means targets pass and nothing regressed."""
+    on a scratch copy per candidate; accepted means targets pass and nothing regressed.
+
+    Each test of a candidate's runs is bounded by `hangs` from its baseline duration, so a
+    candidate that makes a test loop costs about a second, not the run's timeout."""
 
     def __init__(
         self,
@@ -43,12 +47,14 @@ class Validator:
         *,
         run_timeout: float = 60.0,
         reproduction: Reproduction | None = None,
+        hangs: HangGuard = DEFAULT_HANG_GUARD,
     ) -> None:
         self.runner = runner
         self.root = root
         self.test_command = test_command
         self.run_timeout = run_timeout
         self.reproduction = reproduction
+        self.hangs = hangs
 
     def workspace(self, scratch: Path, changes: dict[str, str] | None = None) -> Path:
         copy = scratch / "repo"
@@ -70,6 +76,7 @@ class Validator:
                 self.test_command,
                 timeout_seconds=self.run_timeout,
                 selection=selection,
+                hangs=self.hangs,
             )
 
     async def validate(
@@ -81,6 +88,7 @@ class Validator:
     ) -> Verdict:
         started = time.monotonic()
         timeout = max(1.0, min(seconds_left, self.run_timeout))
+        limits = self.hangs.limits(baseline)
         with tempfile.TemporaryDirectory(prefix="kintsugi-cand-") as scratch:
             copy = self.workspace(Path(scratch), candidate.changes)
             target_report: SuiteReport | None = None
@@ -91,6 +99,8 @@ class Validator:
                     self.test_command,
                     timeout_seconds=timeout,
                     selection=tuple(sorted(targets)),
+                    hangs=self.hangs,
+                    limits=limits,
                 )
                 still_failing = targets - target_report.passed
                 if still_failing or not target_report.readable:
@@ -102,7 +112,14 @@ class Validator:
                     return Verdict(
                         candidate, False, reason, target_report, None, time.monotonic() - started
                     )
-            suite = await run_suite(self.runner, copy, self.test_command, timeout_seconds=timeout)
+            suite = await run_suite(
+                self.runner,
+                copy,
+                self.test_command,
+                timeout_seconds=timeout,
+                hangs=self.hangs,
+                limits=limits,
+            )
         seconds = time.monotonic() - started
         if not suite.readable:
             return Verdict(
