@@ -1,0 +1,27 @@
+"""Repository content on the host: the only way a repository's files are copied, read or
+written, with links kept as links, none followed out of the root, and sizes bounded."""
+
+from app.workspace.copying import CopiedTree, DroppedEntry, copy_repository
+from app.workspace.paths import RepositoryPathRefused, resolve_inside
+from app.workspace.reading import (
+    MAX_READ_BYTES,
+    is_repository_file,
+    read_bytes,
+    read_text,
+    regular_files,
+)
+from app.workspace.writing import write_text
+
+__all__ = [
+    "MAX_READ_BYTES",
+    "CopiedTree",
+    "DroppedEntry",
+    "RepositoryPathRefused",
+    "copy_repository",
+    "is_repository_file",
+    "read_bytes",
+    "read_text",
+    "regular_files",
+    "resolve_inside",
+    "write_text",
+]
