@@ -13,6 +13,7 @@ from app.github.git import Checkout
 from app.healing import Fix, Incident
 from app.healing.runner import CommandRunner
 from app.healing.suite import SuiteReport, incident_from_suite, run_suite
+from app.workspace import copy_repository
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ async def _run_on_copy(
     # A copy without git metadata: the sandbox never sees the remote or its history.
     with tempfile.TemporaryDirectory(prefix=prefix, dir=scratch_root) as tmp:
         copy = Path(tmp) / "repo"
-        shutil.copytree(checkout.root, copy, ignore=shutil.ignore_patterns(".git"))
+        copy_repository(checkout.root, copy, ignore=shutil.ignore_patterns(".git"))
         return await run_suite(runner, copy, config.test_command, timeout_seconds=run_seconds)
 
 

@@ -12,9 +12,12 @@ from app.healing.incidents.errors import UnreadableIncident
 from app.healing.incidents.model import ExceptionInfo, FailingTest, Incident, IncidentSource
 from app.healing.incidents.traceback_text import parse_traceback_text
 from app.healing.runner import CommandResult, CommandRunner
+from app.workspace import RepositoryPathRefused, read_bytes
 
 DEFAULT_TEST_COMMAND = "python -m pytest -q"
 JUNIT_FILE = ".kintsugi-junit.xml"
+# A suite's whole report; far past what tens of thousands of tests write.
+JUNIT_MAX_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,12 @@ async def run_suite(
         workdir=workdir,
         timeout_seconds=timeout_seconds,
     )
-    report = read_junit(junit, result) if junit.exists() else _unreadable(result)
+    # The run may have replaced the report with a link to a host file: read it through the
+    # workspace, which refuses that.
+    try:
+        report = junit_report(read_bytes(workdir, JUNIT_FILE, max_bytes=JUNIT_MAX_BYTES), result)
+    except (FileNotFoundError, RepositoryPathRefused):
+        report = _unreadable(result)
     junit.unlink(missing_ok=True)
     return report
 
@@ -92,16 +100,16 @@ def _unreadable(result: CommandResult) -> SuiteReport:
     )
 
 
-def read_junit(path: Path, result: CommandResult) -> SuiteReport:
+def junit_report(data: bytes, result: CommandResult) -> SuiteReport:
     try:
-        tree = ElementTree.parse(path)
+        root = ElementTree.fromstring(data)
     except ElementTree.ParseError:
         return _unreadable(result)
     passed: set[str] = set()
     failed: set[str] = set()
     failures: list[FailingTest] = []
     chains: dict[str, tuple[ExceptionInfo, ...]] = {}
-    for case in tree.iter("testcase"):
+    for case in root.iter("testcase"):
         node_id = _node_id(case)
         problem = case.find("failure")
         if problem is None:

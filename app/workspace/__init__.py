@@ -2,6 +2,7 @@
 written, with links kept as links, none followed out of the root, and sizes bounded."""
 
 from app.workspace.copying import CopiedTree, DroppedEntry, copy_repository
+from app.workspace.names import checkout_dir, full_name_problem
 from app.workspace.paths import RepositoryPathRefused, resolve_inside
 from app.workspace.reading import (
     MAX_READ_BYTES,
@@ -17,7 +18,9 @@ __all__ = [
     "CopiedTree",
     "DroppedEntry",
     "RepositoryPathRefused",
+    "checkout_dir",
     "copy_repository",
+    "full_name_problem",
     "is_repository_file",
     "read_bytes",
     "read_text",
