@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from app.healing.runner import CommandResult
+from tests.github.conftest import app_key, fake_github
+
+__all__ = ["app_key", "fake_github"]
 
 # What the host holds: a file of secrets, a folder of them, a test report and a pyproject.
 HOST_REPORT = textwrap.dedent(
@@ -56,12 +59,13 @@ class Host:
 
 @pytest.fixture
 def host(tmp_path: Path) -> Host:
-    made = Host(tmp_path / "host", f"host-secret-{secrets.token_hex(8)}")
+    made = Host(tmp_path / "host", f"hostsecret{secrets.token_hex(8)}")
     made.secret_dir.mkdir(parents=True)
     made.secret_file.write_text(f"API_TOKEN={made.secret}\n")
     (made.secret_dir / "id_rsa").write_text(f"-----KEY {made.secret}-----\n")
     made.report.write_text(HOST_REPORT.format(secret=made.secret))
-    made.python.write_text(f'API_TOKEN = "{made.secret}"\n\n\ndef token():\n    return API_TOKEN\n')
+    # Not shaped like a credential: redaction of prompts would not catch it.
+    made.python.write_text(f'"""Host settings."""\n\n\ndef token():\n    return "{made.secret}"\n')
     return made
 
 

@@ -26,7 +26,7 @@ TRACEBACK = textwrap.dedent(
       File "/srv/app/shop/orders.py", line 4, in total
         return order["price"] * token()
       File "/srv/app/shop/settings.py", line 5, in token
-        return API_TOKEN
+        return TOKEN
     KeyError: 'qty'
     """
 )
