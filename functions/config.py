@@ -10,7 +10,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app.workspace import RepositoryPathRefused, is_repository_file, read_text
+
 CONFIG_PATH = ".github/kintsugi.yml"
+# A config is a page or two of YAML; a larger file is not one.
+CONFIG_MAX_BYTES = 256 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -92,7 +96,11 @@ def parse_functions(text: str, source: str = CONFIG_PATH) -> RepoFunctions:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        return RepoFunctions(problems=[ConfigProblem(source, f"invalid YAML: {error}", line=line)])
+        # The problem alone: the error's own text quotes the offending lines.
+        problem = getattr(error, "problem", None) or "cannot be parsed"
+        return RepoFunctions(
+            problems=[ConfigProblem(source, f"invalid YAML: {problem}", line=line)]
+        )
     if document is None:
         return RepoFunctions()
     if not isinstance(document, yaml.MappingNode):
@@ -145,13 +153,18 @@ def _problem(source: str, node: yaml.Node, message: str, key: str = "functions")
 
 def load_repo_functions(repo: Path) -> RepoFunctions:
     """The functions declared by the checkout at `repo`, each file checked to exist."""
-    config = repo / CONFIG_PATH
-    if not config.is_file():
+    try:
+        text = read_text(repo, CONFIG_PATH, max_bytes=CONFIG_MAX_BYTES)
+    except FileNotFoundError:
         return RepoFunctions()
-    parsed = parse_functions(config.read_text(encoding="utf-8"), CONFIG_PATH)
+    except RepositoryPathRefused as refused:
+        # The reason only: what the path leads to is never read, let alone quoted.
+        return RepoFunctions(problems=[ConfigProblem(CONFIG_PATH, f"not read: {refused.reason}")])
+    except UnicodeDecodeError:
+        return RepoFunctions(problems=[ConfigProblem(CONFIG_PATH, "not read: not UTF-8 text")])
+    parsed = parse_functions(text, CONFIG_PATH)
     for name, spec in list(parsed.functions.items()):
-        target = (repo / spec.file).resolve()
-        if not target.is_file() or repo.resolve() not in target.parents:
+        if not is_repository_file(repo, spec.file):
             del parsed.functions[name]
             parsed.problems.append(
                 ConfigProblem(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.events.model import Event, EventType
+from app.workspace import RepositoryPathRefused, read_text
 from functions.config import FunctionSpec, RepoFunctions, load_repo_functions
 from functions.context import EdgeHandler, FunctionContext, FunctionOptions, options_of
 from functions.invocation import (
@@ -227,9 +228,12 @@ class ServerlessRuntime:
         spec = target.spec
         pool = self._warm_pool()
         try:
-            source = await asyncio.to_thread(_read_source, target.checkout / spec.file)
-        except (OSError, UnicodeDecodeError) as error:
+            source = await asyncio.to_thread(read_text, target.checkout, spec.file)
+        except (OSError, RepositoryPathRefused) as error:
             checked = CheckedResult(FUNCTION_ERROR, error=f"cannot read {spec.file}: {error}")
+            return _Outcome(checked, "cold", spec.region)
+        except UnicodeDecodeError:
+            checked = CheckedResult(FUNCTION_ERROR, error=f"cannot read {spec.file}: not UTF-8")
             return _Outcome(checked, "cold", spec.region)
         request = {
             "id": invocation_id,
@@ -293,10 +297,6 @@ class ServerlessRuntime:
         except Exception:
             # Metrics must never turn a finished invocation into a failure.
             log.exception("could not record function invocation", extra={"event_id": event.id})
-
-
-def _read_source(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
 
 
 def _pool_key(target: _Declared) -> PoolKey:

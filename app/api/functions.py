@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from app.api.deps import ServicesDep
+from app.workspace import checkout_dir, full_name_problem
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/functions", tags=["functions"])
@@ -30,6 +31,10 @@ async def trigger_function(
     if settings.functions_token_secret is None:
         raise HTTPException(404, "function HTTP triggers are disabled (FUNCTIONS_TOKEN_SECRET)")
     repository = f"{owner}/{repo}"
+    problem = full_name_problem(repository)
+    if problem is not None:
+        # Never a token, nor a folder under the checkouts, for a name GitHub cannot have.
+        raise HTTPException(404, problem)
     expected = repository_token(
         settings.functions_token_secret.get_secret_value().encode(), repository
     )
@@ -38,7 +43,7 @@ async def trigger_function(
         raise HTTPException(401, "a valid bearer token for this repository is required")
     spec = services.functions.declared(repository, name)
     if spec is None and settings.functions_checkouts_dir is not None:
-        checkout = settings.functions_checkouts_dir / owner / repo
+        checkout = checkout_dir(settings.functions_checkouts_dir, repository)
         if checkout.is_dir():
             services.functions.load_repository(checkout, repository)
             spec = services.functions.declared(repository, name)

@@ -15,6 +15,7 @@ from app.environments import EnvironmentUnavailable, Recipe
 from app.environments.environment import Environment
 from app.errors import KintsugiError
 from app.healing.suite import SuiteReport
+from app.workspace import copy_repository
 
 EXIT_PASSED, EXIT_FAILED, EXIT_UNAVAILABLE = 0, 1, 2
 _NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".tox", ".nox")
@@ -73,7 +74,7 @@ async def _build_and_test(root: Path, test_seconds: float, result: dict[str, Any
         with tempfile.TemporaryDirectory(prefix="kintsugi-env-") as scratch:
             work = Path(scratch) / "work"
             # A copy: the run writes its report, and the sandbox owns its workdir meanwhile.
-            await asyncio.to_thread(shutil.copytree, root, work, ignore=_NOT_COPIED, symlinks=True)
+            await asyncio.to_thread(copy_repository, root, work, ignore=_NOT_COPIED)
             runner = SandboxCommandRunner(sandbox, memory_mb=2048)
             report = await run_suite(
                 runner,

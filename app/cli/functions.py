@@ -36,12 +36,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run_token(args: argparse.Namespace) -> int:
     from app.api.functions import repository_token
     from app.settings import get_settings
+    from app.workspace import full_name_problem
 
     secret = get_settings().functions_token_secret
     if secret is None:
         raise ConfigurationError("FUNCTIONS_TOKEN_SECRET is not set: HTTP triggers are disabled")
-    if args.repository.count("/") != 1:
-        raise ConfigurationError(f"{args.repository!r} is not of the form owner/repo")
+    problem = full_name_problem(args.repository)
+    if problem is not None:
+        raise ConfigurationError(f"no token minted: {problem}")
     print(repository_token(secret.get_secret_value().encode(), args.repository))
     return 0
 

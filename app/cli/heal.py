@@ -15,6 +15,7 @@ from app.healing.hang_guard import HangGuard
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
 from app.healing.incidents.model import Incident
 from app.healing.suite import DEFAULT_TEST_COMMAND
+from app.workspace import write_text
 
 EXIT_FIXED, EXIT_NOT_FIXED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -73,8 +74,7 @@ def run_heal(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     if result.fix is not None and args.apply:
         for path, text in {**result.fix.changes, **result.fix.new_tests}.items():
-            (root / path).parent.mkdir(parents=True, exist_ok=True)
-            (root / path).write_text(text, encoding="utf-8")
+            write_text(root, path, text)
     _report(result, args)
     return EXIT_FIXED if result.fix is not None else EXIT_NOT_FIXED
 

@@ -22,6 +22,7 @@ from app.healing.incidents import UnreadableIncident
 from app.healing.llm_tests import WrittenTest, write_regression_test
 from app.healing.runner import CommandRunner
 from app.healing.suite import SuiteReport, incident_from_suite
+from app.workspace import write_text
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +90,7 @@ class DescribedBug:
                 "I asked the LLM for a test reproducing this description, but its answer was "
                 f"not usable ({error}), so there is nothing to heal."
             )
-        target = checkout.root / written.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(written.content, encoding="utf-8")
+        write_text(checkout.root, written.path, written.content)
         try:
             _, report = await reproduce(
                 checkout,

@@ -23,6 +23,7 @@ from app.environments.egress import EgressProxy
 from app.environments.index import PackageIndex
 from app.environments.recipe import EnvironmentUnavailable, InstallStep, Recipe
 from app.environments.sources import installed_source_roots
+from app.workspace import copy_repository
 
 _NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".tox", ".nox")
 _OUTPUT_TAIL = 4000
@@ -85,7 +86,7 @@ class EnvironmentBuilder:
 
         started = time.monotonic()
         work = scratch / "repo"
-        shutil.copytree(repository, work, ignore=_NOT_COPIED, symlinks=True)
+        copy_repository(repository, work, ignore=_NOT_COPIED)
         env_dir = scratch / "entry" / "env"
         env_dir.parent.mkdir()
         for name in ("uv-cache", "tmp"):

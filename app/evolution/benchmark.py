@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app.healing.runner import CommandRunner
+from app.workspace import copy_repository, write_text
 
 # The after-median must be at least this much below the before-median (10 %: well above the
 # run-to-run noise of a sandboxed command on a shared machine).
@@ -98,9 +99,9 @@ async def measure(
         trees = {}
         for label, applied in (("before", {}), ("after", changes)):
             copy = Path(scratch) / label
-            shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".git", "__pycache__"))
+            copy_repository(root, copy, ignore=shutil.ignore_patterns(".git", "__pycache__"))
             for path, text in applied.items():
-                (copy / path).write_text(text, encoding="utf-8")
+                write_text(copy, path, text)
             trees[label] = copy
         seconds: dict[str, list[float]] = {"before": [], "after": []}
         for round_ in range(repetitions + 1):

@@ -19,6 +19,13 @@ from app.healing.fix import unified_diff
 from app.healing.localise import is_test_file
 from app.healing.runner import CommandRunner, SandboxCommandRunner
 from app.healing.suite import DEFAULT_TEST_COMMAND, SuiteReport, run_suite
+from app.workspace import (
+    RepositoryPathRefused,
+    copy_repository,
+    read_text,
+    regular_files,
+    write_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +52,11 @@ class Improvement:
 
 def _sources(root: Path) -> list[str]:
     found = []
-    for path in sorted(root.rglob("*.py")):
-        relative = path.relative_to(root)
-        if _SKIPPED_DIRS & set(relative.parts[:-1]) or is_test_file(relative.as_posix()):
-            continue
-        found.append(relative.as_posix())
-    return found
+    # Regular files only: a link in the repository is no module of it, whatever it names.
+    for path in regular_files(root, keep_directory=lambda name: name not in _SKIPPED_DIRS):
+        if path.endswith(".py") and not is_test_file(path):
+            found.append(path)
+    return sorted(found, key=lambda path: path.split("/"))
 
 
 def rewrite(root: Path, codemod: Codemod) -> dict[str, str]:
@@ -58,9 +64,9 @@ def rewrite(root: Path, codemod: Codemod) -> dict[str, str]:
     changes: dict[str, str] = {}
     for path in _sources(root):
         try:
-            source = (root / path).read_text(encoding="utf-8")
+            source = read_text(root, path)
             updated = codemod.apply(source)
-        except (UnicodeDecodeError, cst.ParserSyntaxError):
+        except (UnicodeDecodeError, cst.ParserSyntaxError, RepositoryPathRefused):
             continue
         if updated != source:
             changes[path] = updated
@@ -80,9 +86,9 @@ async def _suite(
 ) -> SuiteReport:
     with tempfile.TemporaryDirectory(prefix="kintsugi-improve-") as scratch:
         copy = Path(scratch) / "repo"
-        shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".git", "__pycache__"))
+        copy_repository(root, copy, ignore=shutil.ignore_patterns(".git", "__pycache__"))
         for path, text in changes.items():
-            (copy / path).write_text(text, encoding="utf-8")
+            write_text(copy, path, text)
         return await run_suite(runner, copy, command, timeout_seconds=seconds)
 
 
@@ -151,7 +157,7 @@ async def propose_improvements(
             if not figures.faster:
                 declined.append(f"`{codemod.name}` is not measurably faster: {figures.verdict()}")
                 continue
-        originals = {path: (repo_path / path).read_text(encoding="utf-8") for path in changes}
+        originals = {path: read_text(repo_path, path) for path in changes}
         proposals.append(
             Improvement(
                 codemod=codemod.name,

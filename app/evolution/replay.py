@@ -21,6 +21,7 @@ from app.healing.candidate_search import Budget
 from app.healing.engine import heal_repository
 from app.healing.fix import Fix
 from app.healing.runner import CommandRunner, SandboxCommandRunner
+from app.workspace import copy_repository, write_text
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ class Replayer:
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="kintsugi-replay-") as scratch:
             copy = Path(scratch) / case.name
-            shutil.copytree(case.root, copy, ignore=shutil.ignore_patterns("__pycache__"))
+            copy_repository(case.root, copy, ignore=shutil.ignore_patterns("__pycache__"))
             try:
                 result = await heal_repository(
                     healer, copy, case.incident(), test_command=case.test_command
@@ -212,9 +213,9 @@ class Replayer:
         assert case.trigger is not None
         with tempfile.TemporaryDirectory(prefix="kintsugi-replay-") as scratch:
             copy = Path(scratch) / case.name
-            shutil.copytree(case.root, copy, ignore=shutil.ignore_patterns("__pycache__"))
+            copy_repository(case.root, copy, ignore=shutil.ignore_patterns("__pycache__"))
             for path, text in fix.changes.items():
-                (copy / path).write_text(text, encoding="utf-8")
+                write_text(copy, path, text)
             result = await self.runner.run(
                 [sys.executable, case.trigger], workdir=copy, timeout_seconds=30
             )

@@ -14,6 +14,7 @@ from app.healing import Fix, Incident
 from app.healing.hang_guard import HangGuard
 from app.healing.runner import CommandRunner
 from app.healing.suite import DEFAULT_HANG_GUARD, SuiteReport, incident_from_suite, run_suite
+from app.workspace import copy_repository
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ async def _run_on_copy(
     # A copy without git metadata: the sandbox never sees the remote or its history.
     with tempfile.TemporaryDirectory(prefix=prefix, dir=scratch_root) as tmp:
         copy = Path(tmp) / "repo"
-        shutil.copytree(checkout.root, copy, ignore=shutil.ignore_patterns(".git"))
+        copy_repository(checkout.root, copy, ignore=shutil.ignore_patterns(".git"))
         return await run_suite(
             runner, copy, config.test_command, timeout_seconds=run_seconds, hangs=hangs
         )

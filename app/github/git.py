@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from app.errors import PermanentError, TransientError
 from app.github.errors import GitHubPermissionError
+from app.workspace import write_text
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +131,8 @@ class Checkout:
         def run() -> str:
             self.repo.git.checkout("-B", branch)
             for path, text in files.items():
-                target = (self.root / path).resolve()
-                if self.root.resolve() not in target.parents:
-                    raise PermanentError(f"refusing to write outside the repository: {path}")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
+                # Never through a link: one at `path` could name .git/config or a host file.
+                write_text(self.root, path, text)
             # git itself, not GitPython's index: IndexFile.add chdirs the whole process into the
             # checkout while it works, which other threads and jobs would see, and a process
             # left in a checkout that is later removed has no working directory at all.

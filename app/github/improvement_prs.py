@@ -33,6 +33,7 @@ from app.github.missing_permission import FixStep, MissingPermission
 from app.github.pull_text import scrub
 from app.healing.runner import CommandRunner, SandboxCommandRunner
 from app.healing.suite import run_suite
+from app.workspace import copy_repository
 
 log = logging.getLogger(__name__)
 
@@ -271,4 +272,4 @@ class ImprovementPullRequests:
 
 
 def _copy_tree(source: Path, target: Path) -> None:
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".git", "__pycache__"))
+    copy_repository(source, target, ignore=shutil.ignore_patterns(".git", "__pycache__"))

@@ -17,6 +17,7 @@ from app.healing.revert import RevertStrategy
 from app.healing.runner import CommandRunner, SandboxCommandRunner
 from app.healing.spectrum import SpectrumLocaliser
 from app.healing.suite import DEFAULT_TEST_COMMAND, SuiteReport, incident_from_suite, run_suite
+from app.workspace import copy_repository
 
 
 def default_strategies(
@@ -84,7 +85,7 @@ async def heal_repository(
     if incident is None:
         with tempfile.TemporaryDirectory(prefix="kintsugi-run-") as scratch:
             copy = Path(scratch) / "repo"
-            shutil.copytree(
+            copy_repository(
                 root, copy, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__")
             )
             baseline = await run_suite(

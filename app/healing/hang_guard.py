@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from app.healing.incidents.model import ExceptionInfo, Frame
 from app.healing.pytest_plugins import PLUGIN_DIR
+from app.workspace import RepositoryPathRefused, read_bytes
 
 if TYPE_CHECKING:
     from app.healing.suite import SuiteReport
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 PLUGIN = "kintsugi_hangs"
 HUNG_TYPE = "HungTest"  # the exception the plugin fails a hung test with
 RECORD_FILE = ".kintsugi-hang.txt"
+# A faulthandler dump of every thread; far past what a real stack writes.
+_RECORD_MAX_BYTES = 4 * 1024 * 1024
 _MARKER = "KINTSUGI-HUNG "
 _THREAD = re.compile(r"^(Current thread|Thread) 0x[0-9a-f]+")
 _FAULT_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<func>.+?)\s*$')
@@ -118,13 +121,14 @@ class HungInC:
     exception: ExceptionInfo
 
 
-def read_hang_record(record: Path) -> HungInC | None:
-    """The test a run was ended on, from the record the plugin keeps; None when it ended
-    between tests or the record is absent."""
+def read_hang_record(workdir: Path) -> HungInC | None:
+    """The test a run was ended on, from the record the plugin keeps in `workdir`; None when
+    it ended between tests or the record is absent (or is not a file of the work dir)."""
     try:
-        text = record.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
+        data = read_bytes(workdir, RECORD_FILE, max_bytes=_RECORD_MAX_BYTES)
+    except (FileNotFoundError, RepositoryPathRefused):
         return None
+    text = data.decode("utf-8", errors="replace")
     header, _, dump = text.partition("\n")
     if not header.startswith(_MARKER) or not dump.strip():
         return None

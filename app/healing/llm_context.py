@@ -12,6 +12,7 @@ from app.healing.incidents.model import Incident
 from app.healing.incidents.redaction import redact_vars
 from app.healing.llm_edits import describe_incident, localised_code, redact
 from app.healing.localise import Location, RepositoryFiles, is_test_file
+from app.workspace import RepositoryPathRefused, is_repository_file, read_text
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def _test_excerpt(frames: Sequence[Any], files: RepositoryFiles) -> str:
             continue
         try:
             return localised_code(files.read(path), [frame.lineno], context=8)
-        except (OSError, UnicodeDecodeError):
+        except (OSError, UnicodeDecodeError, RepositoryPathRefused):
             return ""
     return ""
 
@@ -87,13 +88,13 @@ def _test_excerpt(frames: Sequence[Any], files: RepositoryFiles) -> str:
 def repository_conventions(root: Path) -> str:
     """Style settings the repository declares (pyproject, ruff.toml), as prompt lines."""
     lines: list[str] = []
-    pyproject = _toml(root / "pyproject.toml")
+    pyproject = _toml(root, "pyproject.toml")
     tools = pyproject.get("tool", {}) if isinstance(pyproject.get("tool"), dict) else {}
     project = pyproject.get("project", {}) if isinstance(pyproject.get("project"), dict) else {}
     ruff = tools.get("ruff") if isinstance(tools.get("ruff"), dict) else None
     for name in ("ruff.toml", ".ruff.toml"):
-        if ruff is None and (root / name).is_file():
-            ruff = _toml(root / name)
+        if ruff is None and is_repository_file(root, name):
+            ruff = _toml(root, name)
     requires = project.get("requires-python")
     if isinstance(requires, str):
         lines.append(f"- Python {requires}")
@@ -113,10 +114,10 @@ def repository_conventions(root: Path) -> str:
     return "\n".join(lines)
 
 
-def _toml(path: Path) -> dict[str, Any]:
+def _toml(root: Path, path: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return tomllib.loads(read_text(root, path))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RepositoryPathRefused):
         return {}
 
 

@@ -14,6 +14,7 @@ from app.errors import PermanentError
 from app.healing.llm_edits.redaction import redact
 from app.healing.localise import RepositoryFiles
 from app.llm import ChatMessage, LLMResponse
+from app.workspace import RepositoryPathRefused
 
 _FENCE = re.compile(r"```[a-zA-Z0-9_+-]*[ \t]*\n(.*?)```", re.DOTALL)
 # How much of the repository's code the prompt shows: enough for a small project, bounded.
@@ -50,7 +51,10 @@ def build_test_prompt(description: str, files: RepositoryFiles) -> list[ChatMess
     parts = ["## The bug, as described", redact(description.strip()), "## The project's code"]
     budget = _MAX_CODE_CHARS
     for path in files.paths:
-        text = files.read(path)
+        try:
+            text = files.read(path)
+        except (UnicodeDecodeError, RepositoryPathRefused):
+            continue
         if not text.strip():
             continue
         excerpt = text[:_MAX_FILE_CHARS]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from app.healing.incidents.errors import IncidentOutsideRepository
 from app.healing.incidents.model import ExceptionInfo, Frame, Incident
+from app.workspace import read_text, regular_files
 
 _SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".venv", "venv", "env", ".tox", ".nox", "node_modules", "__pycache__",
@@ -49,13 +49,10 @@ class RepositoryFiles:
             self._by_name.setdefault(PurePosixPath(path).name, []).append(path)
 
     def _walk(self) -> Iterable[str]:
-        for directory, dirnames, filenames in os.walk(self.root):
-            dirnames[:] = [
-                d for d in dirnames if d not in _SKIPPED_DIRS and not d.endswith(".egg-info")
-            ]
-            for name in filenames:
-                if name.endswith(".py"):
-                    yield Path(directory, name).relative_to(self.root).as_posix()
+        # Regular files only: a link is never a source, whatever it names.
+        for path in regular_files(self.root, keep_directory=_kept):
+            if path.endswith(".py"):
+                yield path
 
     def resolve(self, filename: str) -> str | None:
         """The repository path sharing the longest path suffix with `filename`, if any."""
@@ -76,7 +73,13 @@ class RepositoryFiles:
         return best[2] if best else None
 
     def read(self, path: str) -> str:
-        return (self.root / path).read_text(encoding="utf-8")
+        """The text of a repository file; `RepositoryPathRefused` when it leads out of the
+        repository, is not a regular file or is too large."""
+        return read_text(self.root, path)
+
+
+def _kept(directory: str) -> bool:
+    return directory not in _SKIPPED_DIRS and not directory.endswith(".egg-info")
 
 
 def _shared_suffix(left: list[str], right: list[str]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from app.healing.localise import RepositoryFiles
+from app.workspace import RepositoryPathRefused
 
 
 def repository_names(files: RepositoryFiles, limit_files: int = 2000) -> frozenset[str]:
@@ -12,7 +13,7 @@ def repository_names(files: RepositoryFiles, limit_files: int = 2000) -> frozens
     for path in files.paths[:limit_files]:
         try:
             tree = ast.parse(files.read(path))
-        except (SyntaxError, UnicodeDecodeError, OSError):
+        except (SyntaxError, UnicodeDecodeError, OSError, RepositoryPathRefused):
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):

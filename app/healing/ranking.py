@@ -12,6 +12,7 @@ from app.healing.fix import unified_diff
 from app.healing.incidents.model import Incident
 from app.healing.llm_context import FixExamples, memory_text
 from app.healing.localise import RepositoryFiles
+from app.workspace import is_repository_file
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class PrecedentRanking:
 
 
 def _read(files: RepositoryFiles, path: str) -> str:
-    return files.read(path) if (files.root / path).is_file() else ""
+    return files.read(path) if is_repository_file(files.root, path) else ""
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

@@ -20,6 +20,7 @@ from app.healing.localise import RepositoryFiles
 from app.healing.pipeline import Healer, Publish
 from app.healing.runner import CommandRunner
 from app.healing.suite import DEFAULT_TEST_COMMAND
+from app.workspace import write_text
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +95,7 @@ class SelfHealingCode:
         self._strategies[fix.strategy] += 1
         if self.apply:
             for path, text in {**fix.changes, **fix.new_tests}.items():
-                target = root / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
+                write_text(root, path, text)
             self._counts["applied_fixes"] += 1
         return fix
 

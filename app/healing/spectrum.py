@@ -14,6 +14,7 @@ from app.healing.incidents.model import Incident
 from app.healing.localise import Location, RepositoryFiles, is_test_file
 from app.healing.runner import CommandRunner
 from app.healing.suite import DEFAULT_HANG_GUARD, SuiteReport, run_suite
+from app.workspace import RepositoryPathRefused, copy_repository, read_text, write_text
 
 PLUGIN_MODULE = "kintsugi_spectrum"
 _OUTPUT = ".kintsugi-spectrum.json"
@@ -92,10 +93,10 @@ class SpectrumLocaliser:
             return []
         with tempfile.TemporaryDirectory(prefix="kintsugi-sbfl-") as scratch:
             copy = Path(scratch) / "repo"
-            shutil.copytree(
+            copy_repository(
                 files.root, copy, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__")
             )
-            (copy / f"{PLUGIN_MODULE}.py").write_text(_PLUGIN, encoding="utf-8")
+            write_text(copy, f"{PLUGIN_MODULE}.py", _PLUGIN)
             await run_suite(
                 self.runner,
                 copy,
@@ -105,10 +106,13 @@ class SpectrumLocaliser:
                 # Tracing slows every line: the baseline's limits would fail tests that pass.
                 hangs=self.hangs,
             )
-            output = copy / _OUTPUT
-            if not output.exists():
+            # The run may have left anything at the output path, a link to a host file too.
+            try:
+                spectra = json.loads(read_text(copy, _OUTPUT))
+            except (FileNotFoundError, UnicodeDecodeError, ValueError, RepositoryPathRefused):
                 return []
-            spectra = json.loads(output.read_text(encoding="utf-8"))
+            if not isinstance(spectra, dict):
+                return []
         return ochiai(spectra, files, self.top)
 
 

@@ -16,11 +16,14 @@ from app.healing.incidents.errors import UnreadableIncident
 from app.healing.incidents.model import ExceptionInfo, FailingTest, Incident, IncidentSource
 from app.healing.incidents.traceback_text import parse_traceback_text
 from app.healing.runner import CommandResult, CommandRunner
+from app.workspace import RepositoryPathRefused, read_bytes
 
 DEFAULT_TEST_COMMAND = "python -m pytest -q"
 JUNIT_FILE = ".kintsugi-junit.xml"
 DEFAULT_HANG_GUARD = HangGuard()
 _RERUNS_AFTER_HANG = 2
+# A suite's whole report; far past what tens of thousands of tests write.
+JUNIT_MAX_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ async def run_suite(
             readonly=_readonly(environment),
             env=_variables(environment, workdir),
         )
-        report = read_junit(junit, result) if junit.exists() else _unreadable(result)
+        report = _report(workdir, result)
         junit.unlink(missing_ok=True)
         return report
     report = await _guarded(
@@ -158,7 +161,9 @@ async def _guarded(
             env=_with_plugins(_variables(environment, workdir), guarded.env),
             readonly=(*_readonly(environment), *guarded.readonly),
         )
-        report = read_junit(junit, result) if junit.exists() else _hung(guarded.record, result)
+        report = _report(workdir, result)
+        if not report.readable:
+            report = _hung(workdir, result)
         guarded.record.unlink(missing_ok=True)
     junit.unlink(missing_ok=True)
     return report
@@ -211,10 +216,10 @@ def _merged(hung: SuiteReport, rest: SuiteReport) -> SuiteReport:
     )
 
 
-def _hung(record: Path, result: CommandResult) -> SuiteReport:
+def _hung(workdir: Path, result: CommandResult) -> SuiteReport:
     """A run ended by the plugin's last resort has no report, only the stuck test's stack: the
     test failed there; the others did not run or are unknown, so none counts as passed."""
-    hung = read_hang_record(record)
+    hung = read_hang_record(workdir)
     if hung is None:
         return _unreadable(result)
     return SuiteReport(
@@ -246,9 +251,18 @@ def _tail(result: CommandResult, size: int = 3000) -> str:
     return (result.stdout[-size:] + "\n" + result.stderr[-size:]).strip()
 
 
-def read_junit(path: Path, result: CommandResult) -> SuiteReport:
+def _report(workdir: Path, result: CommandResult) -> SuiteReport:
+    # The run may have replaced the report with a link to a host file: read it through the
+    # workspace, which refuses that.
     try:
-        tree = ElementTree.parse(path)
+        return junit_report(read_bytes(workdir, JUNIT_FILE, max_bytes=JUNIT_MAX_BYTES), result)
+    except (FileNotFoundError, RepositoryPathRefused):
+        return _unreadable(result)
+
+
+def junit_report(data: bytes, result: CommandResult) -> SuiteReport:
+    try:
+        root = ElementTree.fromstring(data)
     except ElementTree.ParseError:
         return _unreadable(result)
     passed: set[str] = set()
@@ -258,7 +272,7 @@ def read_junit(path: Path, result: CommandResult) -> SuiteReport:
     failures: list[FailingTest] = []
     chains: dict[str, tuple[ExceptionInfo, ...]] = {}
     durations: dict[str, float] = {}
-    for case in tree.iter("testcase"):
+    for case in root.iter("testcase"):
         node_id = _node_id(case)
         durations[node_id] = _seconds(case.get("time"))
         problem = case.find("failure")

@@ -13,6 +13,7 @@ from app.healing.hang_guard import HangGuard
 from app.healing.reproduce import Reproduction
 from app.healing.runner import CommandRunner
 from app.healing.suite import DEFAULT_HANG_GUARD, SuiteReport, run_suite
+from app.workspace import copy_repository, write_text
 
 _NOT_COPIED = shutil.ignore_patterns(
     ".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache",
@@ -57,13 +58,13 @@ class Validator:
         self.hangs = hangs
 
     def workspace(self, scratch: Path, changes: dict[str, str] | None = None) -> Path:
-        copy = scratch / "repo"
-        shutil.copytree(self.root, copy, ignore=_NOT_COPIED, symlinks=True)
+        copy = copy_repository(self.root, scratch / "repo", ignore=_NOT_COPIED).root
+        # Through the workspace: a repository link at the reproduction's path (or its folder)
+        # is refused, never written through onto the host.
         if self.reproduction is not None:
-            (copy / self.reproduction.path).parent.mkdir(parents=True, exist_ok=True)
-            (copy / self.reproduction.path).write_text(self.reproduction.source, encoding="utf-8")
+            write_text(copy, self.reproduction.path, self.reproduction.source)
         for path, text in (changes or {}).items():
-            (copy / path).write_text(text, encoding="utf-8")
+            write_text(copy, path, text)
         return copy
 
     async def baseline(self, selection: tuple[str, ...] = ()) -> SuiteReport:

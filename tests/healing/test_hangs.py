@@ -10,7 +10,7 @@ import pytest
 
 from app.healing.candidate_search import Budget
 from app.healing.engine import build_healer, heal_repository
-from app.healing.hang_guard import HangGuard, read_hang_record
+from app.healing.hang_guard import RECORD_FILE, HangGuard, read_hang_record
 from app.healing.incidents.model import ExceptionInfo
 from app.healing.pytest_plugins import PLUGIN_DIR
 from app.healing.runner import SandboxCommandRunner
@@ -101,11 +101,22 @@ def test_limits_come_from_the_baseline_and_a_hung_test_gets_the_slowest() -> Non
 
 
 def test_a_record_without_a_stack_is_no_hang(tmp_path: Path) -> None:
-    record = tmp_path / "record.txt"
-    record.write_text("KINTSUGI-HUNG tests/test_a.py::test_b 2\n")
+    assert read_hang_record(tmp_path) is None
+    (tmp_path / RECORD_FILE).write_text("KINTSUGI-HUNG tests/test_a.py::test_b 2\n")
 
-    assert read_hang_record(record) is None
-    assert read_hang_record(tmp_path / "absent.txt") is None
+    assert read_hang_record(tmp_path) is None
+
+
+def test_a_record_linked_to_a_host_file_is_not_read(tmp_path: Path) -> None:
+    host = tmp_path / "host.txt"
+    host.write_text(
+        "KINTSUGI-HUNG tests/test_a.py::test_b 2\nThread 0x1 (most recent call first):\n"
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / RECORD_FILE).symlink_to(host)
+
+    assert read_hang_record(work) is None
 
 
 @pytest.mark.sandbox

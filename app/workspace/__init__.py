@@ -1,0 +1,30 @@
+"""Repository content on the host: the only way a repository's files are copied, read or
+written, with links kept as links, none followed out of the root, and sizes bounded."""
+
+from app.workspace.copying import CopiedTree, DroppedEntry, copy_repository
+from app.workspace.names import checkout_dir, full_name_problem
+from app.workspace.paths import RepositoryPathRefused, resolve_inside
+from app.workspace.reading import (
+    MAX_READ_BYTES,
+    is_repository_file,
+    read_bytes,
+    read_text,
+    regular_files,
+)
+from app.workspace.writing import write_text
+
+__all__ = [
+    "MAX_READ_BYTES",
+    "CopiedTree",
+    "DroppedEntry",
+    "RepositoryPathRefused",
+    "checkout_dir",
+    "copy_repository",
+    "full_name_problem",
+    "is_repository_file",
+    "read_bytes",
+    "read_text",
+    "regular_files",
+    "resolve_inside",
+    "write_text",
+]
