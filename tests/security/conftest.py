@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,7 +120,13 @@ class PryingRunner:
     workdirs: list[Path] = field(default_factory=list)
 
     async def run(
-        self, argv: Sequence[str], *, workdir: Path, timeout_seconds: float
+        self,
+        argv: Sequence[str],
+        *,
+        workdir: Path,
+        timeout_seconds: float,
+        readonly: Sequence[Path] = (),
+        env: Mapping[str, str] | None = None,
     ) -> CommandResult:
         self.workdirs.append(workdir)
         self._pry(workdir)
