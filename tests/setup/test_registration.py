@@ -13,6 +13,7 @@ import yaml
 
 from app.github.auth import app_credentials
 from app.github.manifest import APP_YML
+from app.github.registration import _HIDE_CODE
 from app.settings import Settings
 from app.setup.states import STATE_SECONDS
 from tests.github.fake_github import FakeGitHub
@@ -200,5 +201,21 @@ async def test_no_secret_reaches_the_logs(
     # httpx logs request URLs: the one-time code in the conversion's path is masked there.
     (conversion,) = fake_github.calls("POST", "/app-manifests/")
     code = conversion.path.split("/")[2]
-    assert "POST" in logged and "/app-manifests/***/conversions" in logged
     assert code not in logged
+
+
+def test_the_code_is_masked_in_httpx_request_lines() -> None:
+    # litellm, once imported, sets httpx's logger to WARNING, so the request line is checked
+    # on a record shaped like httpx's own rather than through the logger.
+    record = logging.LogRecord(
+        "httpx",
+        logging.INFO,
+        __file__,
+        1,
+        'HTTP Request: %s %s "%s %d %s"',
+        ("POST", "https://api.github.com/app-manifests/abc123/conversions", "HTTP/1.1", 201, ""),
+        None,
+    )
+    assert _HIDE_CODE.filter(record)
+    assert "abc123" not in record.getMessage()
+    assert "/app-manifests/***/conversions" in record.getMessage()
