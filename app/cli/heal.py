@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 from app.errors import KintsugiError, PermanentError
@@ -79,6 +80,18 @@ def run_heal(args: argparse.Namespace) -> int:
     return EXIT_FIXED if result.fix is not None else EXIT_NOT_FIXED
 
 
+def why_not_fixed(result: HealingResult) -> str:
+    """What a case that ended without a fix did try, and why each kind of attempt failed."""
+    if not result.rejections:
+        return "no strategy proposed a candidate for this incident"
+    reasons = Counter(reason.strip().splitlines()[0][:160] for _, reason in result.rejections)
+    listed = "; ".join(f"{reason} ({count}x)" for reason, count in reasons.most_common(3))
+    return (
+        f"{len(result.rejections)} candidate(s) refused or failed validation "
+        f"({result.candidates_tried} validated); most common: {listed}"
+    )
+
+
 def _heal_with_progress(
     root: Path, incident: Incident | None, args: argparse.Namespace
 ) -> HealingResult:
@@ -134,7 +147,7 @@ def _report(result: HealingResult, args: argparse.Namespace) -> None:
         f"candidates tried: {result.candidates_tried}"
     )
     if fix is None:
-        print(f"no validated fix found in {result.seconds:.1f}s")
+        print(f"no validated fix found in {result.seconds:.1f}s: {why_not_fixed(result)}")
         return
     print(f"fix {fix.id} via {fix.strategy}/{fix.operator}, confidence {fix.confidence:.2f}")
     print(f"root cause: {fix.root_cause}")

@@ -1,33 +1,34 @@
-"""Reading a repository's packaging files: inside the root only, bounded, each read recorded."""
+"""Reading a repository's packaging files through the workspace, each read recorded."""
 
 from __future__ import annotations
 
+import ast
+import os
 import posixpath
 from pathlib import Path
 
 from app.environments.recipe import EnvironmentUnavailable
+from app.workspace import MAX_READ_BYTES, RepositoryPathRefused, read_bytes, resolve_inside
 
 # Lock files of large projects reach a few megabytes; nothing legitimate is bigger.
-MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_FILE_BYTES = MAX_READ_BYTES
 
 
 def contained(root: Path, relative: str) -> Path:
-    """The real path of `relative` under `root`, refused when it or a link on the way leaves it.
-
-    The one place detection turns a repository path into a host path, so a shared
-    repository-content layer can replace it."""
+    """The real path of `relative` under `root`, refused when it or a link on the way leaves it
+    (resolved by the workspace, step by step as the kernel would)."""
     normal = posixpath.normpath(relative.replace("\\", "/"))
     if normal.startswith(("/", "../")) or normal == "..":
         raise EnvironmentUnavailable(
             f"{relative} is outside the repository; Kintsugi reads only files inside it"
         )
-    real_root = root.resolve()
-    target = (real_root / normal).resolve()
-    if target != real_root and real_root not in target.parents:
+    try:
+        components = resolve_inside(root, normal)
+    except RepositoryPathRefused:
         raise EnvironmentUnavailable(
             f"{relative} is a link leading outside the repository; Kintsugi does not follow it"
-        )
-    return target
+        ) from None
+    return Path(os.path.realpath(root), *components)
 
 
 class RepositoryFiles:
@@ -52,19 +53,30 @@ class RepositoryFiles:
         """The file's text, or None when there is no such file."""
         if not self.is_file(relative):
             return None
-        path = contained(self.root, relative)
-        with path.open("rb") as handle:
-            data = handle.read(self.max_bytes + 1)
-        if len(data) > self.max_bytes:
+        try:
+            data = read_bytes(self.root, posixpath.normpath(relative), max_bytes=self.max_bytes)
+        except FileNotFoundError:
+            return None
+        except RepositoryPathRefused as error:
             raise EnvironmentUnavailable(
-                f"{relative} is larger than {self.max_bytes} bytes; Kintsugi does not read it"
-            )
+                f"{relative}: {error.reason}; Kintsugi does not read it"
+            ) from None
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
             raise EnvironmentUnavailable(f"{relative} is not UTF-8 text ({error})") from error
         self._inputs[posixpath.normpath(relative)] = None
         return text
+
+    def python_module(self, relative: str) -> ast.Module | None:
+        """The file parsed as Python (never run), or None when there is no such file."""
+        text = self.read_text(relative)
+        if text is None:
+            return None
+        try:
+            return ast.parse(text, relative)
+        except SyntaxError as error:
+            raise EnvironmentUnavailable(f"{relative} is not valid Python: {error}") from error
 
     def names(self, folder: str = ".") -> list[str]:
         """Repository-relative names of the entries of `folder`, sorted; [] when it is missing."""

@@ -38,13 +38,9 @@ def setup_cfg_metadata(files: RepositoryFiles) -> Metadata | None:
 
 
 def setup_py_metadata(files: RepositoryFiles) -> Metadata | None:
-    text = files.read_text("setup.py")
-    if text is None:
+    module = files.python_module("setup.py")
+    if module is None:
         return None
-    try:
-        module = ast.parse(text, "setup.py")
-    except SyntaxError as error:
-        raise EnvironmentUnavailable(f"setup.py is not valid Python: {error}") from error
     bound = _module_literals(module)
     metadata = Metadata("setup.py", builder="setuptools (setup.py)")
     call = _setup_call(module)

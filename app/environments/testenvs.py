@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from app.environments.files import RepositoryFiles
 from app.environments.parts import TEST_NAMES, Part, requirements_step
-from app.environments.recipe import EnvironmentUnavailable, Source
+from app.environments.recipe import Source
 from app.environments.requirements import requirements_file_part
 from app.environments.setup_files import read_ini
 
@@ -115,13 +115,9 @@ def _for_tests(condition: str) -> bool:
 
 
 def nox_environment(files: RepositoryFiles) -> TestEnvironment | None:
-    text = files.read_text("noxfile.py")
-    if text is None:
+    module = files.python_module("noxfile.py")
+    if module is None:
         return None
-    try:
-        module = ast.parse(text, "noxfile.py")
-    except SyntaxError as error:
-        raise EnvironmentUnavailable(f"noxfile.py is not valid Python: {error}") from error
     for function in module.body:
         if isinstance(function, ast.FunctionDef) and _is_test_session(function):
             return _nox_session(files, function)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import shlex
 import sys
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.environments.environment import Environment
-from app.healing.hang_guard import HangGuard, guarded_run, read_hang_record
+from app.healing.hang_guard import GuardedRun, HangGuard, guarded_run, read_hang_record
 from app.healing.incidents.errors import UnreadableIncident
 from app.healing.incidents.model import ExceptionInfo, FailingTest, Incident, IncidentSource
 from app.healing.incidents.traceback_text import parse_traceback_text
@@ -100,71 +102,53 @@ async def run_suite(
     """One run of the suite in `workdir`, on `environment`'s interpreter and packages when one
     is given. With `hangs`, each test is bounded (by `limits` per node id, the guard's default
     otherwise) and one that hangs fails where it is stuck."""
-    if hangs is None:
-        junit = workdir / JUNIT_FILE
-        junit.unlink(missing_ok=True)
-        result = await runner.run(
-            suite_argv(test_command, JUNIT_FILE, *selection, python=_python(environment)),
-            workdir=workdir,
-            timeout_seconds=timeout_seconds,
-            readonly=_readonly(environment),
-            env=_variables(environment, workdir),
-        )
-        report = _report(workdir, result)
-        junit.unlink(missing_ok=True)
-        return report
-    report = await _guarded(
-        runner, workdir, test_command, timeout_seconds, selection, hangs, limits, environment
+    once = functools.partial(
+        _run_once, runner, workdir, test_command, timeout_seconds, hangs, limits, environment
     )
+    report = await once(selection)
     # A test stuck where the signal cannot reach ends the whole run: run the rest without it.
     for _ in range(_RERUNS_AFTER_HANG):
         if report.outcome != "hung":
             break
         deselected = tuple(arg for node in sorted(report.failed) for arg in ("--deselect", node))
-        rest = await _guarded(
-            runner,
-            workdir,
-            test_command,
-            timeout_seconds,
-            (*selection, *deselected),
-            hangs,
-            limits,
-            environment,
-        )
-        report = _merged(report, rest)
+        report = _merged(report, await once((*selection, *deselected)))
     return report
 
 
-async def _guarded(
+async def _run_once(
     runner: CommandRunner,
     workdir: Path,
     test_command: str,
     timeout_seconds: float,
-    selection: tuple[str, ...],
-    hangs: HangGuard,
+    hangs: HangGuard | None,
     limits: Mapping[str, float] | None,
     environment: Environment | None,
+    selection: tuple[str, ...],
 ) -> SuiteReport:
     junit = workdir / JUNIT_FILE
     junit.unlink(missing_ok=True)
-    with guarded_run(hangs, workdir, limits or {}) as guarded:
+    staged: contextlib.AbstractContextManager[GuardedRun | None] = (
+        guarded_run(hangs, workdir, limits or {}) if hangs is not None else contextlib.nullcontext()
+    )
+    with staged as guarded:
         result = await runner.run(
             suite_argv(
                 test_command,
                 JUNIT_FILE,
                 *selection,
-                plugin_args=guarded.args,
+                plugin_args=guarded.args if guarded else (),
                 python=_python(environment),
             ),
             workdir=workdir,
             timeout_seconds=timeout_seconds,
-            env=_with_plugins(_variables(environment, workdir), guarded.env),
-            readonly=(*_readonly(environment), *guarded.readonly),
+            env=_with_plugins(_variables(environment, workdir), guarded.env if guarded else {}),
+            readonly=(*_readonly(environment), *(guarded.readonly if guarded else ())),
         )
         report = _report(workdir, result)
-        if not report.readable:
-            report = _hung(workdir, result)
-        guarded.record.unlink(missing_ok=True)
+        if guarded is not None:
+            if not report.readable:
+                report = _hung(workdir, result)
+            guarded.record.unlink(missing_ok=True)
     junit.unlink(missing_ok=True)
     return report
 
@@ -183,9 +167,10 @@ def _variables(environment: Environment | None, workdir: Path) -> dict[str, str]
 
 def _with_plugins(
     variables: Mapping[str, str] | None, plugins: Mapping[str, str]
-) -> dict[str, str]:
-    """The environment's variables with the plugins' on top; both may set PYTHONPATH, and the
-    run needs both: the repository's sources first, then the plugin directory."""
+) -> dict[str, str] | None:
+    """The environment's variables with the plugins' on top (None when there are neither);
+    both may set PYTHONPATH, and the run needs both: the repository's sources first, then the
+    plugin directory."""
     merged = {**(variables or {}), **plugins}
     paths = [
         part
@@ -195,7 +180,7 @@ def _with_plugins(
     ]
     if paths:
         merged["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
-    return merged
+    return merged or None
 
 
 def _merged(hung: SuiteReport, rest: SuiteReport) -> SuiteReport:

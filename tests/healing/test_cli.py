@@ -68,3 +68,29 @@ def test_passing_suite_has_nothing_to_heal(
 
     assert main(["heal", str(tmp_path)]) == 2
     assert "the test suite passes" in capsys.readouterr().err
+
+
+def test_a_case_without_a_fix_says_what_was_tried_and_why_it_failed() -> None:
+    from app.cli.heal import why_not_fixed
+    from app.healing.candidate_search import HealingResult
+
+    nothing = HealingResult("c", "f", None, reproduced=True, candidates_tried=0, seconds=1.0)
+    assert why_not_fixed(nothing) == "no strategy proposed a candidate for this incident"
+
+    tried = HealingResult(
+        "c",
+        "f",
+        None,
+        reproduced=True,
+        candidates_tried=3,
+        seconds=9.0,
+        rejections=[
+            ("a", "tests still failing: tests/test_a.py::test_b\nmore"),
+            ("b", "tests still failing: tests/test_a.py::test_b"),
+            ("c", "edits a test file"),
+        ],
+    )
+    assert why_not_fixed(tried) == (
+        "3 candidate(s) refused or failed validation (3 validated); most common: "
+        "tests still failing: tests/test_a.py::test_b (2x); edits a test file (1x)"
+    )
