@@ -91,9 +91,16 @@ def interpreter_roots(python: str) -> list[Path]:
         for path in (candidate.absolute(), Path(os.path.realpath(candidate))):
             if path == Path("/") or _is_within(path, Path("/usr")):
                 continue  # the system directories are bound already
-            if path.is_dir() and path not in roots:
+            if _is_dir(path) and path not in roots:
                 roots.append(path)
     return roots
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except PermissionError:
+        return False  # not ours to bind, and not needed: the interpreter started without it
 
 
 def _is_within(path: Path, parent: Path) -> bool:
