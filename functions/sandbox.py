@@ -145,15 +145,18 @@ class Sandbox:
         limits = limits or SandboxLimits()
         started = time.monotonic()
         with _stdin_file(stdin) as stdin_file:
-            process = await self.start(
-                argv,
-                workdir=workdir,
-                limits=limits,
-                env=env,
-                stdin=stdin_file,
-                readonly_binds=readonly_binds,
-                collect=True,
-            )
+            try:
+                process = await self.start(
+                    argv,
+                    workdir=workdir,
+                    limits=limits,
+                    env=env,
+                    stdin=stdin_file,
+                    readonly_binds=readonly_binds,
+                    collect=True,
+                )
+            except StageFailed as failed:
+                return _never_started(str(failed), time.monotonic() - started)
             assert process.stdout is not None and process.stderr is not None
             outputs = asyncio.gather(
                 capture(process.stdout, limits.max_output_bytes),
@@ -340,8 +343,8 @@ async def _until_ended(process: SandboxedProcess, limits: SandboxLimits, started
         process.kill()
         return _Ending(await process.wait(), timed_out=filled not in done, disk=filled in done)
     report, disk, lost = reported.result(), False, ""
-    if report:
-        disk = stage.full()
+    # A full disk means a write was refused: what the run left is not worth copying back.
+    if report and not (disk := stage.full()):
         try:
             await asyncio.to_thread(stage.collect)
         except TooManyEntries:
@@ -365,6 +368,19 @@ async def _staged(stage: StagedWorkdir, info: int) -> None:
     said = await asyncio.wait_for(read_pipe(info, limit=65_536), _START_SECONDS)
     stage.attach(child_pid(said))
     await asyncio.to_thread(stage.fill)
+
+
+def _never_started(reason: str, seconds: float) -> SandboxResult:
+    return SandboxResult(
+        exit_code=None,
+        stdout="",
+        stderr=f"[sandbox: {reason}]\n",
+        wall_seconds=seconds,
+        cpu_seconds=0.0,
+        peak_memory_mb=0.0,
+        outcome="error",
+        truncated=False,
+    )
 
 
 async def _nothing() -> None:

@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from app.workspace import DEFAULT_MAX_ENTRIES, mirror_tree
+from app.workspace import DEFAULT_MAX_ENTRIES, TooManyEntries, count_entries, mirror_tree
 
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _WATCH_SECONDS = 0.05
@@ -89,13 +89,15 @@ class StagedWorkdir:
         try:
             mirror_tree(host, self._opened(), owner=self.owner)
             os.fchmod(self._opened(), 0o700)
-        except OSError as error:
+        except (OSError, TooManyEntries) as error:
             raise StageFailed(f"the work directory could not be copied in: {error}") from error
         finally:
             os.close(host)
 
     def collect(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         """Copy what the command left in the work directory back to the host folder."""
+        # Counted first, so that too many entries leave the host folder as it was.
+        count_entries(self._opened(), max_entries)
         host = os.open(self.host, _FOLDER)
         try:
             mirror_tree(self._opened(), host, max_entries=max_entries)

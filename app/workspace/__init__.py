@@ -2,7 +2,12 @@
 written, with links kept as links, none followed out of the root, and sizes bounded."""
 
 from app.workspace.copying import CopiedTree, DroppedEntry, copy_repository
-from app.workspace.mirroring import DEFAULT_MAX_ENTRIES, TooManyEntries, mirror_tree
+from app.workspace.mirroring import (
+    DEFAULT_MAX_ENTRIES,
+    TooManyEntries,
+    count_entries,
+    mirror_tree,
+)
 from app.workspace.names import checkout_dir, full_name_problem
 from app.workspace.paths import RepositoryPathRefused, resolve_inside
 from app.workspace.reading import (
@@ -23,6 +28,7 @@ __all__ = [
     "TooManyEntries",
     "checkout_dir",
     "copy_repository",
+    "count_entries",
     "full_name_problem",
     "is_repository_file",
     "mirror_tree",

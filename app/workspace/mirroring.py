@@ -17,6 +17,7 @@ _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _SOURCE = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _TARGET = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 DEFAULT_MAX_ENTRIES = 200_000
+MAX_DEPTH = 256
 
 
 class TooManyEntries(Exception):
@@ -43,10 +44,36 @@ def mirror_tree(
     the root included."""
     if owner is not None:
         os.fchown(target, owner, owner)
-    _mirror(source, target, owner, _Budget(max_entries))
+    _mirror(source, target, owner, _Budget(max_entries), 0)
 
 
-def _mirror(source: int, target: int, owner: int | None, budget: _Budget) -> None:
+def count_entries(folder: int, max_entries: int = DEFAULT_MAX_ENTRIES) -> int:
+    """How many entries the tree under the folder `folder` holds; `TooManyEntries` past
+    `max_entries` or `MAX_DEPTH` nested folders. Links are counted, never followed."""
+    budget = _Budget(max_entries)
+    _count(folder, budget, 0)
+    return max_entries - budget.left
+
+
+def _count(folder: int, budget: _Budget, depth: int) -> None:
+    _deep(depth)
+    for entry in os.scandir(folder):
+        budget.take()
+        if entry.is_dir(follow_symlinks=False):
+            inner = os.open(entry.name, _FOLDER, dir_fd=folder)
+            try:
+                _count(inner, budget, depth + 1)
+            finally:
+                os.close(inner)
+
+
+def _deep(depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise TooManyEntries(f"the work directory nests folders deeper than {MAX_DEPTH}")
+
+
+def _mirror(source: int, target: int, owner: int | None, budget: _Budget, depth: int) -> None:
+    _deep(depth)
     present = {entry.name: entry.stat(follow_symlinks=False) for entry in os.scandir(target)}
     seen: set[str] = set()
     for entry in os.scandir(source):
@@ -56,7 +83,7 @@ def _mirror(source: int, target: int, owner: int | None, budget: _Budget) -> Non
         info = entry.stat(follow_symlinks=False)
         have = present.get(name)
         if stat.S_ISDIR(info.st_mode):
-            _folder(source, target, name, info, have, owner, budget)
+            _folder(source, target, name, info, have, owner, budget, depth)
         elif stat.S_ISLNK(info.st_mode):
             text = os.readlink(name, dir_fd=source)
             same = have is not None and stat.S_ISLNK(have.st_mode)
@@ -86,6 +113,7 @@ def _folder(
     have: os.stat_result | None,
     owner: int | None,
     budget: _Budget,
+    depth: int,
 ) -> None:
     if have is None or not stat.S_ISDIR(have.st_mode):
         _remove(target, name, have)
@@ -96,7 +124,7 @@ def _folder(
         try:
             if owner is not None:
                 os.fchown(inner_target, owner, owner)
-            _mirror(inner_source, inner_target, owner, budget)
+            _mirror(inner_source, inner_target, owner, budget, depth + 1)
             # Modes last: a read-only folder must not stop its own copying.
             os.fchmod(inner_target, _mode(info))
             os.utime(inner_target, ns=(info.st_atime_ns, info.st_mtime_ns))
