@@ -17,14 +17,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
-from app.errors import ConfigurationError
-from app.workspace import TooManyEntries
+from app.workspace import DEFAULT_MAX_ENTRIES
 from functions import reaper
 from functions.sandbox_command import RlimitSpec, bubblewrap_argv, interpreter_roots, sandbox_env
+from functions.sandbox_ending import staged, until_ended
 from functions.sandbox_outcome import Outcome, run_outcome, with_measured_usage
-from functions.sandbox_process import ProcessExit, SandboxedProcess, capture
-from functions.sandbox_stage import StagedWorkdir, StageFailed, child_pid, read_pipe
+from functions.sandbox_probe import (
+    INSTALL_BUBBLEWRAP,
+    SandboxUnavailable,
+    bubblewrap_problem,
+    refuse_degraded,
+)
+from functions.sandbox_process import SandboxedProcess, capture
+from functions.sandbox_stage import StagedWorkdir, StageFailed
 from functions.sandbox_users import UidPool, reap_uid
+
+__all__ = ["INSTALL_BUBBLEWRAP", "Sandbox", "SandboxLimits", "SandboxResult", "SandboxUnavailable"]
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +40,6 @@ SandboxMode = Literal["bubblewrap", "degraded"]
 
 _MB = 1024 * 1024
 _UIDS = UidPool()
-_START_SECONDS = 30.0
-# How long the sandbox may take to end once its results are collected.
-_RELEASE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class SandboxLimits:
     max_output_bytes: int = 1_000_000
     tmp_mb: int = 256
     disk_mb: int = 1024  # the work directory, a tmpfs of this size under bubblewrap
+    max_entries: int = DEFAULT_MAX_ENTRIES  # files, folders and links it may leave
 
     def rlimits(self) -> RlimitSpec:
         return RlimitSpec(
@@ -75,16 +81,6 @@ class SandboxResult:
     truncated: bool
 
 
-class SandboxUnavailable(ConfigurationError):
-    """Untrusted code cannot run here: bubblewrap does not work and no fallback is allowed."""
-
-
-INSTALL_BUBBLEWRAP = (
-    "install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`; Fedora: `dnf install "
-    "bubblewrap`; in a container, allow user namespaces: see docker-compose.yml)"
-)
-
-
 class Sandbox:
     """Runs commands isolated from the host: no network, read-only system, and a work
     directory that is a size-bounded tmpfs copied from and back to `workdir`.
@@ -102,32 +98,20 @@ class Sandbox:
         self._bwrap = bwrap if bwrap is not None else shutil.which("bwrap")
         self._setpriv = shutil.which("setpriv") if os.geteuid() == 0 else None
         self._roots = interpreter_roots(self.python)
-        self.problem = self._bubblewrap_problem()
+        self.problem = bubblewrap_problem(self._bwrap, self.python, self._roots, self._drop_to)
         self.mode: SandboxMode = "bubblewrap" if self.problem is None else "degraded"
-        if self.mode == "bubblewrap":
+        if self.problem is None:
             return
-        if not allow_degraded:
-            raise SandboxUnavailable(
-                f"{self.problem}. Untrusted code (a repository's tests, builds and functions) "
-                f"runs only inside bubblewrap: {INSTALL_BUBBLEWRAP}. For local development "
-                "only, SANDBOX_ALLOW_DEGRADED=true allows a fallback that isolates no files."
-            )
-        if os.geteuid() == 0:
-            raise SandboxUnavailable(
-                f"{self.problem}, and SANDBOX_ALLOW_DEGRADED=true is refused as root: the "
-                "degraded fallback isolates no files, so untrusted code would run as root on "
-                f"the host. {INSTALL_BUBBLEWRAP[0].upper()}{INSTALL_BUBBLEWRAP[1:]}, or run "
-                "Kintsugi as an unprivileged user for local development."
-            )
-        # A command runs as this process's uid: it must not read this process's environment
-        # (the secrets) through /proc/<ppid>/environ, nor trace it.
-        _undumpable()
+        refuse_degraded(self.problem, allow_degraded)
         log.warning(
             "sandbox degraded: bubblewrap is unusable, untrusted code runs with rlimits and a "
             "cleared environment only (no filesystem, network or disk isolation); for local "
             "development only",
             extra={"sandbox_mode": self.mode, "bwrap": self._bwrap, "reason": self.problem},
         )
+
+    def _drop_to(self) -> contextlib.AbstractContextManager[tuple[str, int] | None]:
+        return _dropped(self._setpriv)
 
     async def run(
         self,
@@ -163,7 +147,8 @@ class Sandbox:
                 capture(process.stderr, limits.max_output_bytes),
             )
             try:
-                ending = await _until_ended(process, limits, started)
+                remaining = limits.wall_seconds - (time.monotonic() - started)
+                ending = await until_ended(process, remaining, limits.max_entries)
             finally:
                 # Whatever happens to the caller, nothing of this run outlives it.
                 process.kill()
@@ -177,7 +162,7 @@ class Sandbox:
                 for stream in (process.stdout, process.stderr):
                     stream.close()
         ended = with_measured_usage(ending.exit, ending.report)
-        stderr = err.text() + ending.note(limits)
+        stderr = err.text() + ending.note(limits.disk_mb, limits.tmp_mb)
         return SandboxResult(
             exit_code=ended.exit_code,
             stdout=out.text(),
@@ -260,7 +245,7 @@ class Sandbox:
         process = SandboxedProcess(popen, cleanup, stage)
         try:
             with os.fdopen(info_read, "rb") as info:
-                await _staged(stage, info.fileno())
+                await staged(stage, info.fileno())
             stage.start(collect=collect)
         except BaseException:
             process.kill()
@@ -268,106 +253,18 @@ class Sandbox:
             raise
         return process
 
-    def _bubblewrap_problem(self) -> str | None:
-        """Why bubblewrap cannot sandbox the interpreter here, or None when it can."""
-        if self._bwrap is None:
-            return "bubblewrap is not installed (no `bwrap` on PATH)"
-        with tempfile.TemporaryDirectory(prefix="kintsugi-probe-") as probe:
-            workdir = Path(probe)
-            uid = _UIDS.acquire() if self._setpriv else None
-            try:
-                command = bubblewrap_argv(
-                    self._bwrap,
-                    [self.python, "-c", "pass"],
-                    workdir=workdir,
-                    env=sandbox_env(workdir, self.python, None),
-                    readonly=self._roots,
-                    tmp_bytes=_MB,
-                    disk_bytes=_MB,
-                    drop_to=(self._setpriv, uid) if self._setpriv and uid is not None else None,
-                )
-                done = subprocess.run(command, capture_output=True, timeout=30, check=False)
-            except (OSError, subprocess.TimeoutExpired) as error:
-                return f"bubblewrap ({self._bwrap}) cannot be started: {error}"
-            finally:
-                if uid is not None:
-                    _UIDS.release(uid)
-        if done.returncode != 0:
-            said = done.stderr[-500:].decode(errors="replace").strip() or "no message"
-            return (
-                f"bubblewrap ({self._bwrap}) cannot create a sandbox here "
-                f"(exit code {done.returncode}: {said})"
-            )
-        return None
 
-
-@dataclass(frozen=True)
-class _Ending:
-    exit: ProcessExit
-    report: bytes = b""
-    timed_out: bool = False
-    disk: bool = False
-    lost: str = ""
-
-    def note(self, limits: SandboxLimits) -> str:
-        if self.disk:
-            return (
-                f"\n[sandbox: the run filled its {limits.disk_mb} MB work directory or its "
-                f"{limits.tmp_mb} MB /tmp (SANDBOX_DISK_MB) and was stopped]\n"
-            )
-        return f"\n[sandbox: {self.lost}]\n" if self.lost else ""
-
-
-async def _until_ended(process: SandboxedProcess, limits: SandboxLimits, started: float) -> _Ending:
-    """Wait for the command, its wall clock or a full disk; collect its results if it ended
-    by itself."""
-    remaining = max(0.0, limits.wall_seconds - (time.monotonic() - started))
-    stage = process.stage
-    if stage is None:
-        try:
-            return _Ending(await asyncio.wait_for(process.wait(), remaining))
-        except TimeoutError:
-            process.kill()
-            return _Ending(await process.wait(), timed_out=True)
-    reported = asyncio.ensure_future(stage.ended())
-    filled = asyncio.ensure_future(stage.until_full())
+@contextlib.contextmanager
+def _dropped(setpriv: str | None) -> Iterator[tuple[str, int] | None]:
+    """(setpriv, a uid of its own) for one sandbox while the host runs as root, else None."""
+    if setpriv is None:
+        yield None
+        return
+    uid = _UIDS.acquire()
     try:
-        done, _ = await asyncio.wait(
-            {reported, filled}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-        )
+        yield setpriv, uid
     finally:
-        filled.cancel()
-        if not reported.done():
-            reported.cancel()
-    if reported not in done:
-        process.kill()
-        return _Ending(await process.wait(), timed_out=filled not in done, disk=filled in done)
-    report, disk, lost = reported.result(), False, ""
-    # A full disk means a write was refused: what the run left is not worth copying back.
-    if report and not (disk := stage.full()):
-        try:
-            await asyncio.to_thread(stage.collect)
-        except TooManyEntries:
-            disk, lost = True, "the run left too many files to copy back"
-        except (OSError, StageFailed) as error:
-            lost = f"the run's results could not be copied back: {error}"
-            log.warning("sandbox results not collected", extra={"reason": str(error)})
-    stage.release()
-    try:
-        ended = await asyncio.wait_for(process.wait(), _RELEASE_SECONDS)
-    except TimeoutError:
-        process.kill()
-        ended = await process.wait()
-    return _Ending(ended, report, disk=disk, lost=lost)
-
-
-async def _staged(stage: StagedWorkdir, info: int) -> None:
-    """Wait until the sandbox is set up, then fill its work directory from the host."""
-    if not await stage.ready(_START_SECONDS):
-        raise StageFailed("the sandbox did not start (bubblewrap or the reaper failed)")
-    said = await asyncio.wait_for(read_pipe(info, limit=65_536), _START_SECONDS)
-    stage.attach(child_pid(said))
-    await asyncio.to_thread(stage.fill)
+        _UIDS.release(uid)
 
 
 def _never_started(reason: str, seconds: float) -> SandboxResult:
@@ -385,16 +282,6 @@ def _never_started(reason: str, seconds: float) -> SandboxResult:
 
 async def _nothing() -> None:
     return None
-
-
-def _undumpable() -> None:
-    import ctypes
-
-    if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE, 0
-        raise SandboxUnavailable(
-            "the degraded sandbox could not hide this process's environment from the "
-            f"commands it runs (prctl: {os.strerror(ctypes.get_errno())})"
-        )
 
 
 def _real_paths(workdir: Path, readonly: Sequence[Path]) -> tuple[Path, list[Path]]:

@@ -116,3 +116,16 @@ async def test_a_function_cannot_fill_the_host_disk(sandbox: Sandbox, tmp_path: 
         assert os.listdir(body["cwd"]) == []
     finally:
         await runtime.close()
+
+
+async def test_many_empty_files_are_not_copied_onto_the_host(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # Empty files cost the tmpfs nothing but would cost the host an inode each.
+    (tmp_path / "kept.txt").write_text("kept")
+    limits = SandboxLimits(cpu_seconds=30, wall_seconds=30, max_entries=500)
+    code = "import os\nos.mkdir('many')\nfor n in range(2000):\n    open(f'many/{n}', 'w').close()"
+    result = await sandbox.run([sys.executable, "-c", code], workdir=tmp_path, limits=limits)
+    assert result.outcome == "disk"
+    assert "too many files and folders: nothing was copied back" in result.stderr
+    assert os.listdir(tmp_path) == ["kept.txt"]
