@@ -247,11 +247,27 @@ class Sandbox:
             with os.fdopen(info_read, "rb") as info:
                 await staged(stage, info.fileno())
             stage.start(collect=collect)
+        except StageFailed as failed:
+            process.kill()
+            await process.wait()
+            said = _said(process)
+            raise StageFailed(f"{failed}{': ' + said if said else ''}") from failed
         except BaseException:
             process.kill()
             await process.wait()
             raise
         return process
+
+
+def _said(process: SandboxedProcess) -> str:
+    """The end of what an ended sandbox wrote to stderr before its command started."""
+    if process.stderr is None:
+        return ""
+    os.set_blocking(process.stderr.fileno(), False)
+    try:
+        return (process.stderr.read(4096) or b"").decode(errors="replace").strip()[-500:]
+    except OSError:
+        return ""
 
 
 @contextlib.contextmanager

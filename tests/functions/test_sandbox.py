@@ -189,3 +189,15 @@ def test_uids_are_never_shared_even_between_separate_pools(tmp_path: Path) -> No
 
 def tree_bytes(root: Path) -> int:
     return sum(path.lstat().st_size for path in root.rglob("*"))
+
+
+async def test_a_sandbox_that_cannot_be_set_up_says_what_bubblewrap_said(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-environment"
+    result = await sandbox.run(
+        [sys.executable, "-c", "pass"], workdir=tmp_path, limits=LIMITS, readonly_binds=[missing]
+    )
+    assert (result.exit_code, result.outcome) == (None, "error")
+    assert "did not start" in result.stderr
+    assert str(missing) in result.stderr
