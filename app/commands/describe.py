@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from app.commands.parse import CommandRequest, clean_text
-from app.commands.permissions import may_run_commands
+from app.commands.permissions import issue_text_trusted
 from app.data.ports import Cache
 from app.errors import PermanentError
-from app.events.model import Event
 from app.github.api import RepositoryApi
 from app.github.config import RepoConfig
 from app.github.fix_pr import Reproduction
@@ -37,26 +36,18 @@ _COLLECTION_FAILURE = "collection failure"
 
 
 async def bug_description(
-    request: CommandRequest, args: str, event: Event, api: RepositoryApi, cache: Cache
+    request: CommandRequest, args: str, api: RepositoryApi, cache: Cache
 ) -> str:
     """The command's words, with the issue's title and body when whoever wrote the issue may
     run commands too (text from anyone else is not trusted into the prompt)."""
     parts = [clean_text(args).strip()]
-    author = _issue_author(event)
-    if author and await may_run_commands(api, author, cache):
+    if await issue_text_trusted(api, request, cache):
         title, body = clean_text(request.issue_title).strip(), clean_text(request.issue_body)
         if title:
             parts.append(f"Issue title: {title}")
         if body.strip():
             parts.append(f"Issue description:\n{body.strip()}")
     return "\n\n".join(part for part in parts if part)
-
-
-def _issue_author(event: Event) -> str:
-    issue = event.payload.get("issue")
-    user = issue.get("user") if isinstance(issue, dict) else None
-    login = user.get("login") if isinstance(user, dict) else None
-    return login if isinstance(login, str) else ""
 
 
 class DescribedBug:

@@ -13,17 +13,15 @@ from githubkit import GitHub
 from app.commands import replies
 from app.commands.describe import NO_DESCRIPTION, DescribedBug, bug_description
 from app.commands.evolve_replay import RepositoryReplay
+from app.commands.heal_input import heal_input
 from app.commands.parse import (
     Command,
     CommandRequest,
-    clean_text,
     parse_command,
     request_from_event,
-    unfenced,
 )
 from app.commands.permissions import may_run_commands
 from app.commands.run import run_function
-from app.commands.sentry_link import incident_from_link
 from app.data.cache import InProcessCache
 from app.data.ports import Cache
 from app.events.model import Event, EventType
@@ -35,7 +33,6 @@ from app.github.config import CONFIG_PATH, LoadedConfig, ReadConfigFile, load_re
 from app.github.errors import GitHubNotFound
 from app.github.fix_pr import FixPullRequests, HealTarget
 from app.github.improvement_prs import ImprovementPullRequests, ImprovementTarget
-from app.healing.incidents import UnreadableIncident, incident_from_traceback
 from functions import ServerlessRuntime
 
 log = logging.getLogger(__name__)
@@ -138,23 +135,10 @@ class CommandHandler:
         config: LoadedConfig,
         note: str,
     ) -> tuple[str, str, str | None]:
-        incident = None
-        # The comment first (the freshest traceback), then the issue's description.
-        for text in (request.comment_body, request.issue_body):
-            try:
-                incident = incident_from_traceback(unfenced(clean_text(text)))
-                break
-            except UnreadableIncident:
-                continue
-        if incident is None:
-            # No traceback pasted: the latest stored event of a linked Sentry issue, if any.
-            texts = [clean_text(request.comment_body), clean_text(request.issue_body)]
-            linked = await incident_from_link(self.store, texts)
-            if linked is None:
-                return replies.NO_TRACEBACK, "no_incident", None
-            if linked.incident is None:
-                return linked.problem + note, "no_incident", None
-            incident = linked.incident
+        found = await heal_input(request, api, config.config, self.store, self.cache)
+        if found.incident is None:
+            return found.problem + note, found.outcome, None
+        incident = found.incident
         target = _heal_target(request)
         outcome = await self.fixes.heal(api, target, incident, config.config, event)
         return (
@@ -179,7 +163,7 @@ class CommandHandler:
         if not command.args.strip():
             return NO_DESCRIPTION + note, "no_incident", None
         described = DescribedBug(
-            await bug_description(request, command.args, event, api, self.cache),
+            await bug_description(request, command.args, api, self.cache),
             llm_for_case,
             run_seconds=self.fixes.budget.run_timeout,
             trigger_url=request.issue_url,
