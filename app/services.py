@@ -15,7 +15,7 @@ from app.events.model import Event
 from app.events.store import EventStore
 from app.settings import Settings
 from functions import ServerlessRuntime, register_metrics
-from functions.sandbox import Sandbox
+from functions.sandbox import Sandbox, SandboxUnavailable
 from workers.handlers import default_router
 from workers.jobs import EventJob, Router
 from workers.queue import ArqQueue, InProcessQueue, JobQueue
@@ -32,10 +32,17 @@ class Services:
     queue: JobQueue
     relay: OutboxRelay
     router: Router
-    sandbox: Sandbox
+    sandbox: Sandbox | None  # None: untrusted code cannot run here, `sandbox_problem` says why
     functions: ServerlessRuntime
     # Metrics that belong to these services rather than to the process (tests open many).
     metrics: CollectorRegistry
+    sandbox_problem: str | None = None
+
+    def sandbox_state(self) -> str:
+        """ "ok", "degraded" (opted into, for development) or "unavailable: <why>"."""
+        if self.sandbox is None:
+            return f"unavailable: {self.sandbox_problem}"
+        return "ok" if self.sandbox.mode == "bubblewrap" else "degraded"
 
     @property
     def queue_kind(self) -> str:
@@ -108,7 +115,14 @@ async def open_services(
         **relay_options,
     )
     await relay.start()
-    sandbox = Sandbox(allow_degraded=settings.sandbox_allow_degraded)
+    sandbox: Sandbox | None = None
+    sandbox_problem: str | None = None
+    try:
+        sandbox = Sandbox(allow_degraded=settings.sandbox_allow_degraded)
+    except SandboxUnavailable as unavailable:
+        # Webhooks are still stored; healing and functions refuse, and /readyz says why.
+        sandbox_problem = str(unavailable)
+        log.error("untrusted code cannot run: %s", sandbox_problem)
 
     async def record_invocation(event: Event) -> None:
         await store.append(event.stream, event)
@@ -123,4 +137,6 @@ async def open_services(
             "queue": "arq" if settings.redis_url else "in-process",
         },
     )
-    return Services(settings, engine, store, queue, relay, router, sandbox, functions, metrics)
+    return Services(
+        settings, engine, store, queue, relay, router, sandbox, functions, metrics, sandbox_problem
+    )

@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     event_handler_hooks: str = ""
     log_level: str = "INFO"
     log_json: bool = True
-    sandbox_allow_degraded: bool = True
+    # Without a working bubblewrap untrusted code does not run; true allows a fallback that
+    # isolates no files, for local development only and never as root.
+    sandbox_allow_degraded: bool = False
+    sandbox_disk_mb: int = Field(default=1024, gt=0)  # a run's work directory (a tmpfs)
     functions_token_secret: SecretStr | None = None
     functions_checkouts_dir: Path | None = None
     sentry_dsn: SecretStr | None = None
@@ -91,6 +94,7 @@ class Settings(BaseSettings):
     environment_index_hosts: str = ""  # comma-separated extra hosts the index serves files from
     environment_build_seconds: float = Field(default=600.0, gt=0)  # wall clock per build
     environment_build_memory_mb: int = Field(default=4096, gt=0)  # address space per build
+    environment_build_disk_mb: int = Field(default=4096, gt=0)  # everything one build writes
     # Interpreters repositories' environments may use besides pyenv's and /usr/bin/python3.X.
     environment_interpreters: str = ""  # paths separated by commas or os.pathsep
 

@@ -75,6 +75,8 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
         raise ValueError("REDIS_URL must be set to run an arq worker")
 
     async def startup(ctx: dict[str, Any]) -> None:
+        if router is None:
+            _require_sandbox_for_app(settings)
         engine = create_engine(settings.resolved_database_url)
         await ensure_schema(engine, auto_migrate=settings.is_sqlite)
         store = event_store(engine)
@@ -128,6 +130,16 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
     }
 
 
+def _require_sandbox_for_app(settings: Settings) -> None:
+    """A worker with a GitHub App runs repositories' tests and functions: it refuses to start
+    without a working sandbox (`SandboxUnavailable` names the cause and the remedy)."""
+    from app.github.auth import app_credentials
+    from workers.github_handlers import require_sandbox
+
+    if app_credentials(settings) is not None:
+        require_sandbox(settings)
+
+
 async def requeue_lost(ctx: dict[str, Any]) -> int:
     """Hand over again the jobs of entries marked enqueued that a restarted Redis lost."""
     relay: OutboxRelay = ctx["relay"]
@@ -176,8 +188,9 @@ def region_worker_options(
         if run is not None:
             ctx["run_functions"] = run
         else:
-            from workers.github_handlers import region_function_runner
+            from workers.github_handlers import region_function_runner, require_sandbox
 
+            require_sandbox(settings)
             ctx["run_functions"] = region_function_runner(settings, store, region)
         log.info("region worker ready", extra={"region": region})
 

@@ -26,7 +26,7 @@ from app.github.repo_configs import RepoConfigs
 from app.github.sentry_source import SentryHealing, SentryProjects
 from app.healing import Budget
 from app.healing.hang_guard import HangGuard
-from app.healing.runner import CommandRunner
+from app.healing.runner import CommandRunner, SandboxCommandRunner
 from app.llm import LLMProviderAbstraction, SharedResponseCache
 from app.settings import Settings
 from functions import ServerlessRuntime
@@ -49,6 +49,12 @@ def _secrets(settings: Settings) -> list[str]:
         settings.sentry_dsn,
     ]
     return [value.get_secret_value() for value in values if value is not None]
+
+
+def require_sandbox(settings: Settings) -> Sandbox:
+    """The sandbox this process runs repositories' code in, or `SandboxUnavailable` saying
+    why there is none: a worker refuses to start rather than take jobs it cannot run."""
+    return Sandbox(allow_degraded=settings.sandbox_allow_degraded)
 
 
 def _runtimes(settings: Settings) -> Callable[[EventSink], ServerlessRuntime]:
@@ -91,6 +97,11 @@ def register_github_handlers(
             settings.test_timeout_factor,
             settings.test_timeout_floor_seconds,
         ),
+    )
+    # Probed on the first run: without bubblewrap each heal fails naming why, while the server
+    # keeps storing webhooks and /readyz shows the cause.
+    runner = runner or SandboxCommandRunner(
+        allow_degraded=settings.sandbox_allow_degraded, disk_mb=settings.sandbox_disk_mb
     )
     fixes = FixPullRequests(
         github,

@@ -75,7 +75,7 @@ async def _build_and_test(root: Path, test_seconds: float, result: dict[str, Any
             work = Path(scratch) / "work"
             # A copy: the run writes its report, and the sandbox owns its workdir meanwhile.
             await asyncio.to_thread(copy_repository, root, work, ignore=_NOT_COPIED)
-            runner = SandboxCommandRunner(sandbox, memory_mb=2048)
+            runner = SandboxCommandRunner(sandbox, memory_mb=2048, disk_mb=settings.sandbox_disk_mb)
             report = await run_suite(
                 runner,
                 work,

@@ -15,6 +15,7 @@ from app.healing.engine import build_healer, heal_repository
 from app.healing.hang_guard import HangGuard
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
 from app.healing.incidents.model import Incident
+from app.healing.runner import SandboxCommandRunner
 from app.healing.suite import DEFAULT_TEST_COMMAND
 from app.workspace import write_text
 
@@ -116,7 +117,12 @@ def _heal_with_progress(
         from app.llm import LLMProviderAbstraction
 
         llm_provider = LLMProviderAbstraction().for_case(settings.llm_cost_budget_usd)
-    healer = build_healer(budget=budget, test_command=args.test_command, llm_provider=llm_provider)
+    runner = SandboxCommandRunner(
+        allow_degraded=settings.sandbox_allow_degraded, disk_mb=settings.sandbox_disk_mb
+    )
+    healer = build_healer(
+        runner=runner, budget=budget, test_command=args.test_command, llm_provider=llm_provider
+    )
     console = Console(stderr=True)
     with console.status("healing: reproducing, generating and validating candidates…"):
         return asyncio.run(heal_repository(healer, root, incident, test_command=args.test_command))
