@@ -11,6 +11,8 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.database import create_engine, ensure_schema, event_store
+from app.environments.cache import EnvironmentCache
+from app.environments.wiring import environment_cache
 from app.events.model import Event
 from app.events.store import EventStore
 from app.settings import Settings
@@ -33,6 +35,8 @@ class Services:
     relay: OutboxRelay
     router: Router
     sandbox: Sandbox
+    # Repositories' environments, built through `sandbox`: one cache per process.
+    environments: EnvironmentCache
     functions: ServerlessRuntime
     # Metrics that belong to these services rather than to the process (tests open many).
     metrics: CollectorRegistry
@@ -90,7 +94,9 @@ async def open_services(
         await engine.dispose()
         raise
     store = event_store(engine)
-    router = router or default_router(settings, store)
+    sandbox = Sandbox(allow_degraded=settings.sandbox_allow_degraded)
+    environments = environment_cache(settings, sandbox)
+    router = router or default_router(settings, store, sandbox=sandbox, environments=environments)
     queue: JobQueue
     if settings.redis_url:
         queue = ArqQueue(settings.redis_url, queue_name=settings.queue_name)
@@ -108,7 +114,6 @@ async def open_services(
         **relay_options,
     )
     await relay.start()
-    sandbox = Sandbox(allow_degraded=settings.sandbox_allow_degraded)
 
     async def record_invocation(event: Event) -> None:
         await store.append(event.stream, event)
@@ -123,4 +128,6 @@ async def open_services(
             "queue": "arq" if settings.redis_url else "in-process",
         },
     )
-    return Services(settings, engine, store, queue, relay, router, sandbox, functions, metrics)
+    return Services(
+        settings, engine, store, queue, relay, router, sandbox, environments, functions, metrics
+    )

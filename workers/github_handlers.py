@@ -11,6 +11,8 @@ from app.commands.handler import CommandHandler
 from app.data.cache import shared_cache
 from app.data.fix_memory_log import FixMemoryFromLog, outcome_log
 from app.data.ports import Cache
+from app.environments.cache import EnvironmentCache
+from app.environments.wiring import environment_cache
 from app.errors import ConfigurationError
 from app.events.model import Event, EventType
 from app.events.store import EventStore
@@ -26,7 +28,7 @@ from app.github.repo_configs import RepoConfigs
 from app.github.sentry_source import SentryHealing, SentryProjects
 from app.healing import Budget
 from app.healing.hang_guard import HangGuard
-from app.healing.runner import CommandRunner
+from app.healing.runner import CommandRunner, SandboxCommandRunner
 from app.llm import LLMProviderAbstraction, SharedResponseCache
 from app.settings import Settings
 from functions import ServerlessRuntime
@@ -70,12 +72,23 @@ def register_github_handlers(
     *,
     runner: CommandRunner | None = None,
     github: GitHubApp | None = None,
+    sandbox: Sandbox | None = None,
+    environments: EnvironmentCache | None = None,
 ) -> bool:
-    """Route GitHub events to the App's features; False (and nothing routed) without an App."""
+    """Route GitHub events to the App's features; False (and nothing routed) without an App.
+
+    `sandbox` and `environments` are the process's own (see `app.services`); a router built
+    without them gets its own, from the same settings."""
     credentials = app_credentials(settings)
     if credentials is None and github is None:
         log.info("no GitHub App configured (GITHUB_APP_ID unset): GitHub events are only stored")
         return False
+    if sandbox is None:
+        sandbox = Sandbox(allow_degraded=settings.sandbox_allow_degraded)
+    if runner is None:
+        runner = SandboxCommandRunner(sandbox)
+    if environments is None:
+        environments = environment_cache(settings, sandbox)
     # Shared by every process on Redis (installation tokens, permissions, repository configs),
     # so workers neither mint a token each nor ask GitHub the same question each.
     cache = shared_cache(settings)
@@ -103,6 +116,7 @@ def register_github_handlers(
         llm_for_case=_llm_for_case(settings, cache),
         # One per process, filled from the log (the embedded Qdrant admits one process).
         fix_memory=FixMemoryFromLog(outcome_log(store)),
+        environments=environments,
     )
     replays = RepositoryReplay(
         github,
@@ -110,6 +124,7 @@ def register_github_handlers(
         runner=runner,
         max_cases=settings.evolution_recorded_cases,
         case_budget=Budget(seconds=min(budget.seconds, 90.0), parallel=1, run_timeout=60.0),
+        environments=environments,
     )
     commands = CommandHandler(
         github,

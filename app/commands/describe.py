@@ -11,13 +11,14 @@ from typing import Any
 from app.commands.parse import CommandRequest, clean_text
 from app.commands.permissions import may_run_commands
 from app.data.ports import Cache
+from app.environments.repository_tests import RepositoryTests
 from app.errors import PermanentError
 from app.events.model import Event
 from app.github.api import RepositoryApi
-from app.github.config import RepoConfig
 from app.github.fix_pr import Reproduction
 from app.github.fix_suite import reproduce
 from app.github.git import Checkout
+from app.healing.blockers import Blocker
 from app.healing.incidents import UnreadableIncident
 from app.healing.llm_tests import WrittenTest, write_regression_test
 from app.healing.runner import CommandRunner
@@ -78,7 +79,7 @@ class DescribedBug:
         self.scratch_root = scratch_root
 
     async def __call__(
-        self, checkout: Checkout, runner: CommandRunner, config: RepoConfig
+        self, checkout: Checkout, runner: CommandRunner, tests: RepositoryTests
     ) -> Reproduction | str:
         try:
             written = await write_regression_test(
@@ -92,15 +93,18 @@ class DescribedBug:
             )
         write_text(checkout.root, written.path, written.content)
         try:
-            _, report = await reproduce(
+            shown = await reproduce(
                 checkout,
                 runner,
-                config,
+                tests,
                 run_seconds=self.run_seconds,
                 scratch_root=self.scratch_root,
             )
         except UnreadableIncident as error:
             return self._not_reproduced(written, str(error))
+        if isinstance(shown, Blocker):
+            return self._not_reproduced(written, shown.text())
+        _, report = shown
         mine = _failures_of(report, written.path)
         if not mine.failures:
             return self._not_reproduced(written, "it passes on the code as it is")
