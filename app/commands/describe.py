@@ -138,10 +138,16 @@ class DescribedBug:
 def _broken(report: SuiteReport) -> str | None:
     """Why the written test fails for a reason of its own rather than the bug, if it does."""
     kinds = {test.exception.short_type for test in report.failures if test.exception}
-    if _COLLECTION_FAILURE in kinds:
+    if _COLLECTION_FAILURE in kinds or any(_collected_module(t.node_id) for t in report.failures):
         return "its module cannot even be imported by pytest"
     broken = kinds & _BROKEN_TEST
     return f"it fails with {', '.join(sorted(broken))}" if broken else None
+
+
+def _collected_module(node_id: str) -> bool:
+    """pytest names a module that fails to import after the module itself (`a/b.py::a.b`)."""
+    path, _, name = node_id.partition("::")
+    return name == path.removesuffix(".py").replace("/", ".")
 
 
 def _failures_of(report: SuiteReport, path: str) -> SuiteReport:

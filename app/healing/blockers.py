@@ -64,20 +64,33 @@ def baseline_blocker(
     if (only_missing and (not targets or not report.passed)) or (
         judged and judged <= missing.keys()
     ):
-        names = ", ".join(sorted(set(missing.values())))
-        return Blocker(
-            f"the tests could not import {names} on the unchanged code: not installed in the "
-            "repository's environment (declare it in the project's dependencies, or set "
-            "`environment.install` in .github/kintsugi.yml)",
-            output,
-        )
+        return Blocker(_not_importable(sorted(set(missing.values())), files), output)
     return None
 
 
+def _not_importable(modules: list[str], files: RepositoryFiles) -> str:
+    names = ", ".join(modules)
+    if all(_provided(module, files) for module in modules):
+        return (
+            f"the tests could not import {names}, the repository's own code, on the unchanged "
+            "code: it is not on the path (a `src/` layout that is not installed? declare the "
+            "project in pyproject.toml, or set `environment.test_command` with PYTHONPATH in "
+            ".github/kintsugi.yml)"
+        )
+    return (
+        f"the tests could not import {names} on the unchanged code: not installed in the "
+        "repository's environment (declare it in the project's dependencies, or set "
+        "`environment.install` in .github/kintsugi.yml)"
+    )
+
+
 def missing_modules(report: SuiteReport, files: RepositoryFiles) -> dict[str, str]:
-    """Failed tests whose error is an import of a module that is not the repository's own,
-    with that module's name: the environment lacks it, nothing a change to the code fixes."""
-    own = {part.removesuffix(".py") for path in files.paths for part in path.split("/")}
+    """Failed tests whose error is an import the environment cannot satisfy, with the module:
+    one that is not the repository's own (not installed), or one of its own that exists but
+    is not on the path (a `src/` layout not installed). A missing module of the repository's
+    own package that no file provides is a bug in the code, and stays out."""
+    own = {path.split("/")[0].removesuffix(".py") for path in files.paths}
+    own |= {part for path in files.paths for part in path.split("/")[:-1]}
     missing: dict[str, str] = {}
     for node, chain in report.chains.items():
         if node not in report.failed or not chain:
@@ -86,9 +99,23 @@ def missing_modules(report: SuiteReport, files: RepositoryFiles) -> dict[str, st
         if last.short_type not in _IMPORT_ERRORS:
             continue
         found = _MISSING_MODULE.search(last.value)
-        if found and found.group(1).split(".")[0] not in own:
-            missing[node] = found.group(1)
+        if found is None:
+            continue
+        module = found.group(1)
+        if module.split(".")[0] not in own or _provided(module, files):
+            missing[node] = module
     return missing
+
+
+def _provided(module: str, files: RepositoryFiles) -> bool:
+    """Whether some file of the repository is `module` (under any directory, `src/` too)."""
+    tail = module.replace(".", "/")
+    return any(
+        path == f"{tail}.py"
+        or path.endswith((f"/{tail}.py", f"/{tail}/__init__.py"))
+        or path == f"{tail}/__init__.py"
+        for path in files.paths
+    )
 
 
 def without_missing_modules(report: SuiteReport, files: RepositoryFiles) -> SuiteReport:
