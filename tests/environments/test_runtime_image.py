@@ -109,5 +109,19 @@ def test_the_runtime_install_heals_a_repository_with_a_dependency(
     assert healed.returncode == 0, healed.stdout + healed.stderr
     result = json.loads(healed.stdout)
     assert result["fixed"] is True
-    assert 'order.get("qty", 0)' in result["fix"]["changes"]["pricing/orders.py"]
+    assert '+    return order["price"] * order.get("qty", 0)' in result["fix"]["diff"]
     assert result["fix"]["evidence"]["after"] == {"passed": 3, "failed": 0, "total": 3}
+    # The interpreter (and the pytest) those runs used: the repository's environment's.
+    shown = subprocess.run(
+        [venv / "bin" / "kintsugi", "env", str(repo), "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    environment = json.loads(shown.stdout)["environment"]
+    assert environment["built"] is False  # the one heal built, reused
+    interpreter = Path(environment["interpreter"])
+    assert interpreter.is_relative_to(environment_cache_dir)
+    assert subprocess.run([interpreter, "-c", "import pytest, inflection"]).returncode == 0
