@@ -18,7 +18,7 @@ from app.environments import EnvironmentUnavailable
 from app.environments.cache import EnvironmentCache
 from app.environments.repository_tests import RepositoryTests, repository_tests
 from app.events.model import Event, EventType
-from app.events.store import EventStore
+from app.events.store import DuplicateEventError, EventStore
 from app.evolution.history import active_variant
 from app.evolution.wiring import healer_for
 from app.github.api import PullRequestRef, RepositoryApi
@@ -277,12 +277,15 @@ class FixPullRequests:
         reason = scrub(blocker.reason, run.secrets)
         output = scrub(blocker.output, run.secrets)
         if not recorded:
+            # Once per request and repository, however often its job runs.
+            key = f"not-started:{run.cause.id}:{run.target.repository.lower()}"
             event = run.cause.caused(
                 EventType.HEALING_NOT_STARTED,
                 SOURCE,
                 {**run.where(), "reason": reason, "output": output},
-            )
-            await self.store.append(f"healing-not-started/{run.target.repository}", event)
+            ).model_copy(update={"idempotency_key": key})
+            with contextlib.suppress(DuplicateEventError):
+                await self.store.append(f"healing-not-started/{run.target.repository}", event)
         shown = f"\n\n```\n{output.strip()[-1500:]}\n```" if output.strip() else ""
         try:
             check = await run.api.create_check_run(CASE_CHECK_NAME, run.checkout.head_sha)

@@ -165,3 +165,29 @@ async def test_a_dependency_that_cannot_be_resolved_ends_with_the_environments_r
     assert "kintsugi-e2e-no-such-package" in stopped.payload["output"]
     assert stopped.payload["repository"] == "octo/pricing"
     assert stopped.payload["commit"] == head
+
+
+async def test_tests_that_cannot_import_an_undeclared_dependency_end_the_case_with_that_reason(
+    hooks: Hooks, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    files = dict(PRICING_FILES)
+    del files["requirements.txt"]  # the code still imports the dependency
+    repo = pricing(fake_github, tmp_path, files)
+    body = f"/heal\n\n```\n{PRICING_TRACEBACK}```\n"
+
+    await hooks.github("issue_comment", comment_payload(fake_github, repo, "maintainer", body))
+    await handled(hooks.services)
+
+    assert repo.pulls == []
+    [reply] = repo.comments
+    assert "the tests could not import inflection on the unchanged code" in reply["body"]
+    assert "No validated fix found" not in reply["body"]
+    [check] = repo.check_runs.values()
+    assert (
+        check["name"] == CASE_CHECK_NAME
+        and "could not import inflection" in (check["output"]["summary"])
+    )
+    [ended] = await hooks.services.store.read_all(types=[EventType.HEALING_FIX_NOT_FOUND])
+    assert "could not import inflection" in ended.payload["reason"]
+    assert "No module named 'inflection'" in ended.payload["output"]
+    assert await hooks.services.store.read_all(types=[EventType.HEALING_NOT_STARTED]) == []

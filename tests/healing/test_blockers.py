@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from app.environments import EnvironmentUnavailable
+from app.events import Event, EventType
 from app.healing.blockers import Blocker, baseline_blocker, without_missing_modules
+from app.healing.candidates import TemplateStrategy
+from app.healing.incidents import incident_from_traceback
 from app.healing.incidents.model import ExceptionInfo, FailingTest
 from app.healing.localise import RepositoryFiles
-from app.healing.runner import CommandResult
+from app.healing.pipeline import Healer
+from app.healing.runner import CommandResult, SandboxCommandRunner
 from app.healing.suite import SuiteReport, junit_report
-from tests.healing.conftest import write_repo
+from tests.healing.conftest import KINTSUGI_TESTS, write_repo
 
 COLLECTION_ERROR = b"""<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
 <testcase classname="" name="tests.test_a" file="tests/test_a.py" time="0.000">
@@ -135,3 +141,49 @@ def test_an_unavailable_environment_carries_its_reason_and_output() -> None:
     )
     assert blocker.output == "x" * 2000
     assert blocker.text().startswith(blocker.reason + "\n")
+
+
+@pytest.mark.sandbox
+async def test_a_case_whose_tests_cannot_import_ends_with_the_reason_in_its_event(
+    tmp_path: Path,
+) -> None:
+    root = write_repo(
+        tmp_path / "shop",
+        {
+            "shop/__init__.py": "",
+            "shop/orders.py": """
+                import kintsugi_absent_module
+
+
+                def total(order):
+                    return order["price"] * order["qty"]
+                """,
+            "tests/test_orders.py": """
+                from shop.orders import total
+
+
+                def test_total():
+                    assert total({"price": 2, "qty": 3}) == 6
+                """,
+        },
+    )
+    incident = incident_from_traceback(
+        'Traceback (most recent call last):\n  File "/srv/shop/orders.py", line 5, in total\n'
+        '    return order["price"] * order["qty"]\nKeyError: \'qty\'\n'
+    )
+    events: list[Event] = []
+
+    result = await Healer(SandboxCommandRunner(), [TemplateStrategy()], publish=events.append).heal(
+        root, incident, tests=KINTSUGI_TESTS
+    )
+
+    assert result.fix is None and result.candidates_tried == 0
+    assert result.blocked is not None
+    assert "could not import kintsugi_absent_module" in result.blocked.reason
+    assert "No module named 'kintsugi_absent_module'" in result.blocked.output
+    assert [event.type for event in events] == [
+        EventType.HEALING_CASE_OPENED,
+        EventType.HEALING_FIX_NOT_FOUND,
+    ]
+    stopped = events[-1].payload
+    assert stopped["reason"] == result.blocked.reason and stopped["candidates_tried"] == 0
