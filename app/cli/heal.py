@@ -9,7 +9,9 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from app.cli.env import environment_dict
 from app.environments import EnvironmentUnavailable
 from app.environments.cache import EnvironmentCache
 from app.environments.repository_tests import repository_tests
@@ -84,7 +86,7 @@ def run_heal(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         incident = _incident(args)
-        result = _heal_with_progress(root, incident, args)
+        result, environment = _heal_with_progress(root, incident, args)
     except KintsugiError as error:
         if args.json:
             print(json.dumps({"error": str(error)}))
@@ -93,7 +95,7 @@ def run_heal(args: argparse.Namespace) -> int:
     if result.fix is not None and args.apply:
         for path, text in {**result.fix.changes, **result.fix.new_tests}.items():
             write_text(root, path, text)
-    _report(result, args)
+    _report(result, environment, args)
     if result.blocked is not None:
         return EXIT_BAD_INPUT
     return EXIT_FIXED if result.fix is not None else EXIT_NOT_FIXED
@@ -116,7 +118,7 @@ def why_not_fixed(result: HealingResult) -> str:
 
 def _heal_with_progress(
     root: Path, incident: Incident | None, args: argparse.Namespace
-) -> HealingResult:
+) -> tuple[HealingResult, dict[str, Any] | None]:
     from rich.console import Console
 
     from app.settings import get_settings
@@ -157,7 +159,7 @@ async def _heal_in_environment(
     incident: Incident | None,
     args: argparse.Namespace,
     progress: Callable[[str], None],
-) -> HealingResult:
+) -> tuple[HealingResult, dict[str, Any] | None]:
     """The repository's environment provided (built or reused) and the case healed in it; an
     environment that cannot be built ends the case with its reason and output."""
     config = read_checkout_config(root).config.environment_overrides()
@@ -173,12 +175,15 @@ async def _heal_in_environment(
                 f"{environment.ready_seconds:.1f}s): reproducing, generating and validating "
                 "candidates…"
             )
-            return await heal_repository(healer, root, incident, tests=tests)
+            result = await heal_repository(healer, root, incident, tests=tests)
+            return result, environment_dict(environment)
     except EnvironmentUnavailable as error:
-        return blocked_result(Blocker.environment(error))
+        return blocked_result(Blocker.environment(error)), None
 
 
-def _report(result: HealingResult, args: argparse.Namespace) -> None:
+def _report(
+    result: HealingResult, environment: dict[str, Any] | None, args: argparse.Namespace
+) -> None:
     fix = result.fix
     if args.json:
         print(
@@ -191,6 +196,7 @@ def _report(result: HealingResult, args: argparse.Namespace) -> None:
                     "candidates_tried": result.candidates_tried,
                     "seconds": round(result.seconds, 2),
                     "applied": bool(fix and args.apply),
+                    "environment": environment,
                     "fix": fix.to_dict() if fix else None,
                     "blocked": (
                         {"reason": result.blocked.reason, "output": result.blocked.output}
@@ -202,6 +208,12 @@ def _report(result: HealingResult, args: argparse.Namespace) -> None:
             )
         )
         return
+    if environment is not None:
+        how = "built" if environment["built"] else "reused"
+        print(
+            f"environment {environment['key']} {how} in {environment['ready_seconds']:.2f}s; "
+            f"interpreter {environment['interpreter']}"
+        )
     if result.blocked is not None:
         print(f"could not heal: {result.blocked.reason}")
         if result.blocked.output:

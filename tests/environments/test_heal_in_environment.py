@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def pricing_repo(root: Path, **changed: str) -> Path:
 
 
 def test_heal_with_no_flags_fixes_a_repository_with_a_dependency(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], environment_cache_dir: Path
 ) -> None:
     assert importlib.util.find_spec("inflection") is None  # only the repository's env has it
     repo = pricing_repo(tmp_path / "repo")
@@ -39,6 +40,8 @@ def test_heal_with_no_flags_fixes_a_repository_with_a_dependency(
     assert code == 0, out
     assert '+    return order["price"] * order.get("qty", 0)' in out
     assert "tests before: 2/3 passed; after: 3/3 passed" in out
+    assert re.search(r"^environment [0-9a-f]{32} (built|reused) in .*interpreter ", out, re.M)
+    assert str(environment_cache_dir) in out  # the interpreter is the environment's
 
 
 def test_a_dependency_that_cannot_be_resolved_exits_2_with_the_builds_reason(
@@ -50,7 +53,7 @@ def test_a_dependency_that_cannot_be_resolved_exits_2_with_the_builds_reason(
     code = main(["heal", str(repo), "--json"])
 
     result = json.loads(capsys.readouterr().out)
-    assert code == 2 and result["fixed"] is False
+    assert code == 2 and result["fixed"] is False and result["environment"] is None
     blocked = result["blocked"]
     assert blocked["reason"].startswith("the repository's environment is unavailable: ")
     assert "environment build failed" in blocked["reason"]
