@@ -29,7 +29,13 @@ from app.events.store import DuplicateEventError, EventStore
 from app.evolution.history import load_history
 from app.github.api import GitHubRepository, RepoRef, RepositoryApi
 from app.github.client import GitHubApp
-from app.github.config import CONFIG_PATH, LoadedConfig, ReadConfigFile, load_repo_config
+from app.github.config import (
+    CONFIG_PATH,
+    LoadedConfig,
+    ReadConfigFile,
+    RepoConfig,
+    load_repo_config,
+)
 from app.github.errors import GitHubNotFound
 from app.github.fix_pr import FixPullRequests, HealTarget
 from app.github.improvement_prs import ImprovementPullRequests, ImprovementTarget
@@ -63,10 +69,15 @@ class CommandHandler:
             runner=fixes.runner,
             secrets=fixes.secrets,
             scratch_root=fixes.scratch_root,
+            environments=fixes.environments,
         )
         # `/evolve` also replays the repository's recorded cases, in the same sandbox.
         self.replays = replays or RepositoryReplay(
-            github, store, runner=fixes.runner, scratch_root=fixes.scratch_root
+            github,
+            store,
+            runner=fixes.runner,
+            scratch_root=fixes.scratch_root,
+            environments=fixes.environments,
         )
         self.cache = cache or InProcessCache()
         self.llm_configured = llm_configured
@@ -219,7 +230,7 @@ class CommandHandler:
             "",
             f"- config: `{config.source}`" if config.exists else "- config: none (defaults)",
             f"- sources: {sources}",
-            f"- test command: `{settings.test_command}`",
+            _test_command_line(settings),
             f"- open fix pull requests: {len(pulls)} of at most {settings.max_open_prs}"
             + "".join(f"\n  - {ref.html_url}" for ref in pulls),
             f"- fix pull requests opened so far: {len(mine)}",
@@ -270,6 +281,13 @@ def _config_reader(client: GitHub[Any]) -> ReadConfigFile:
             return None
 
     return read
+
+
+def _test_command_line(settings: RepoConfig) -> str:
+    command = settings.environment_overrides().test_command
+    if command:
+        return f"- test command: `{command}` (from the config)"
+    return "- test command: found from the repository's files, as `kintsugi env` shows"
 
 
 async def strategy_summary(store: EventStore) -> str:
