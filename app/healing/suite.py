@@ -300,13 +300,26 @@ def _seconds(text: str | None) -> float:
 
 
 def _node_id(case: ElementTree.Element) -> str:
+    """The pytest node id of a JUnit test case, as a selection that runs it again.
+
+    `classname` is the node id's module path and classes, dotted; `file` is where the test
+    function is defined, which for a method a class inherits from another module is not the
+    module the node belongs to: then the module ends before the first class-like part."""
     file = case.get("file")
     classname = case.get("classname") or ""
     name = case.get("name") or ""
     if file:
         module = file.removesuffix(".py").replace("/", ".")
-        inner = classname.removeprefix(module).strip(".")
-        return "::".join(part for part in (file, inner, name) if part)
+        if classname == module or classname.startswith(f"{module}."):
+            inner = classname.removeprefix(module).strip(".")
+            return "::".join(part for part in (file, inner, name) if part)
+    parts = classname.split(".")
+    first_class = next(
+        (index for index, part in enumerate(parts) if part[:1].isupper()), len(parts)
+    )
+    if first_class:
+        path = "/".join(parts[:first_class]) + ".py"
+        return "::".join((path, *parts[first_class:], name))
     return f"{classname}::{name}"
 
 
