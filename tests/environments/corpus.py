@@ -38,6 +38,7 @@ class CorpusProject:
     backend: str
     layout: str
     features: tuple[str, ...]
+    detected: tuple[str, ...]
     bug: Edit
     bug_kind: str
 
@@ -60,6 +61,7 @@ def load_manifest(path: Path = MANIFEST) -> list[CorpusProject]:
                 backend=entry["backend"],
                 layout=entry["layout"],
                 features=tuple(entry["features"]),
+                detected=tuple(entry.get("detected", ())),
                 bug=Edit(bug["file"], bug["old"], bug["new"]),
                 bug_kind=bug["kind"],
             )
