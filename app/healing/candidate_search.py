@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from app.healing.blockers import Blocker
 from app.healing.candidates import Candidate, RepairContext, Strategy, rejection
 from app.healing.fix import Fix
 from app.healing.hang_guard import HangGuard
@@ -30,7 +31,8 @@ class Budget:
 
 @dataclass
 class HealingResult:
-    """How a case ended: the fix (or None), and what was tried on the way."""
+    """How a case ended: the fix (or None), and what was tried on the way; `blocked` says why
+    no candidate could be tried at all (the environment, or tests that cannot run)."""
 
     case_id: str
     fingerprint: str
@@ -40,6 +42,7 @@ class HealingResult:
     seconds: float
     rejections: list[tuple[str, str]] = field(default_factory=list)
     llm_cost_usd: float = 0.0
+    blocked: Blocker | None = None
 
 
 # Records a candidate turned down before or by validation (the case's event log hears of it).
