@@ -22,28 +22,16 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 PROJECTS = load_manifest()
 HEAL_BUDGET_SECONDS = "120"
 
-# `kintsugi heal` still runs a repository's tests on Kintsugi's own interpreter and packages,
-# not in the environment `kintsugi env` builds; these cases pass once healing uses it.
-_OWN_INTERPRETER = "kintsugi heal runs the tests on Kintsugi's own interpreter and packages: "
-HEAL_NEEDS_ENVIRONMENT = {
-    "iniconfig": _OWN_INTERPRETER
-    + "the tests import Kintsugi's installed iniconfig, not the seeded src/ copy",
-    "python-slugify": _OWN_INTERPRETER
-    + "Kintsugi's pytest-asyncio warns at start-up and the project's filterwarnings=error "
-    "turns that into exit code 3",
-    "semver": _OWN_INTERPRETER + "the src/ package is not importable",
-    "humanize": _OWN_INTERPRETER + "the src/ package and freezegun are not importable",
-    "dep-logic": _OWN_INTERPRETER + "the src/ package is not importable",
-    "findpython": _OWN_INTERPRETER + "the src/ package is not importable",
-    "itsdangerous": _OWN_INTERPRETER + "the src/ package and freezegun are not importable; "
-    "and in its environment every candidate's target run still fails, since the JUnit ids of "
-    "tests a class inherits from another module (test_timed.TestTimedSerializer's, reported "
-    "under test_serializer.py) do not select those tests again",
+# Heal cases known not to pass yet, each with its cause.
+HEAL_NOT_YET = {
+    "itsdangerous": "every candidate's target run still fails: the JUnit ids of tests a class "
+    "inherits from another module (test_timed.TestTimedSerializer's, reported under "
+    "test_serializer.py) do not select those tests again",
 }
 
 
 def _heal_case(project: CorpusProject) -> object:
-    reason = HEAL_NEEDS_ENVIRONMENT.get(project.name)
+    reason = HEAL_NOT_YET.get(project.name)
     marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
     return pytest.param(project, id=project.name, marks=marks)
 
