@@ -98,7 +98,9 @@ def register_github_handlers(
     if runner is None:
         # Without a sandbox the runner probes again on its first run and refuses, saying why.
         runner = SandboxCommandRunner(
-            sandbox, allow_degraded=settings.sandbox_allow_degraded, disk_mb=settings.sandbox_disk_mb
+            sandbox,
+            allow_degraded=settings.sandbox_allow_degraded,
+            disk_mb=settings.sandbox_disk_mb,
         )
     if environments is None and sandbox is not None:
         environments = environment_cache(settings, sandbox)
