@@ -22,18 +22,9 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 PROJECTS = load_manifest()
 HEAL_BUDGET_SECONDS = "120"
 
-# Heal cases known not to pass yet, each with its cause.
-HEAL_NOT_YET = {
-    "itsdangerous": "every candidate's target run still fails: the JUnit ids of tests a class "
-    "inherits from another module (test_timed.TestTimedSerializer's, reported under "
-    "test_serializer.py) do not select those tests again",
-}
-
 
 def _heal_case(project: CorpusProject) -> object:
-    reason = HEAL_NOT_YET.get(project.name)
-    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-    return pytest.param(project, id=project.name, marks=marks)
+    return pytest.param(project, id=project.name)
 
 
 @pytest.fixture(scope="module")
