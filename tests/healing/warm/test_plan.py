@@ -119,6 +119,7 @@ def test_a_new_or_unparsable_file_reaches_every_test() -> None:
 def test_third_party_imports_leave_out_the_repository_own_modules() -> None:
     sources = [
         "import os\nimport requests.adapters\nfrom shop import orders\nfrom . import x\n",
-        "from __future__ import annotations\nfrom attr import define\n\ndef f():\n    import numpy\n",
+        "from __future__ import annotations\nfrom attr import define\n",
+        "def f():\n    import numpy\n",
     ]
     assert third_party_imports(sources, frozenset({"shop"})) == ["os", "requests", "attr"]

@@ -338,7 +338,7 @@ async def test_a_runner_that_cannot_keep_a_worker_validates_cold(
     runner: SandboxCommandRunner, tmp_path: Path
 ) -> None:
     change = candidate({GEOMETRY_FIXED: geometry()})
-    verdict, cold, validator = await cold_fallback(
+    verdict, cold, _validator = await cold_fallback(
         RunOnly(runner), shapes_repo(tmp_path / "repo"), change
     )
     assert verdict.accepted and cold.accepted
@@ -352,7 +352,7 @@ async def test_an_interpreter_without_fork_validates_cold(
     # at every start of its interpreter: here it takes fork away.
     root = shapes_repo(tmp_path / "repo", **{"sitecustomize.py": "import os\n\ndel os.fork\n"})
     change = candidate({GEOMETRY_FIXED: geometry()})
-    verdict, cold, validator = await cold_fallback(
+    verdict, cold, _validator = await cold_fallback(
         runner, root, change, environment=project_environment(root)
     )
     assert verdict.accepted and cold.accepted
@@ -406,7 +406,7 @@ async def test_a_suite_that_behaves_otherwise_in_the_worker_is_validated_cold(
         },
     )
     change = candidate({GEOMETRY_FIXED: geometry()})
-    verdict, cold, validator = await cold_fallback(runner, root, change)
+    verdict, cold, _validator = await cold_fallback(runner, root, change)
     assert verdict.accepted and cold.accepted
     assert verdict.validation == (
         "cold (the warm baseline differs from the cold one on 1 test(s): "
