@@ -123,15 +123,19 @@ class Validator:
         targets: frozenset[str],
         baseline: SuiteReport,
         seconds_left: float,
+        *,
+        full_run_only: bool = False,
     ) -> Verdict:
-        """Today's validation: a fresh sandboxed pytest for the targets, then the suite."""
+        """Today's validation: a fresh sandboxed pytest for the targets, then the suite. With
+        `full_run_only` (a confirmation) the suite run alone judges targets it collects."""
         started = time.monotonic()
         timeout = max(1.0, min(seconds_left, self.run_timeout))
         limits = self.hangs.limits(baseline)
+        collected = baseline.passed | baseline.failed
         with tempfile.TemporaryDirectory(prefix="kintsugi-cand-") as scratch:
             copy = self.workspace(Path(scratch), candidate.changes)
             target_report: SuiteReport | None = None
-            if targets:
+            if targets and not (full_run_only and targets <= collected):
                 target_report = await run_suite(
                     self.runner,
                     copy,

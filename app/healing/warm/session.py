@@ -21,6 +21,7 @@ import logging
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -51,9 +52,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-JUNIT_FILE = ".kintsugi-warm-junit.xml"
-_OUTPUT_FILE = ".kintsugi-warm-output.txt"
-_META_FILE = ".kintsugi-warm-meta.json"
 _COVERAGE_FILE = ".kintsugi-warm-coverage.json"
 _START_SECONDS = 60.0
 _PRELOAD_FILES = 2000  # Python files scanned for third-party imports
@@ -82,7 +80,23 @@ class ColdValidation(Protocol):
         targets: frozenset[str],
         baseline: SuiteReport,
         seconds_left: float,
+        *,
+        full_run_only: bool = False,
     ) -> Verdict: ...
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One of the runs the worker may have going at once: its own files and pytest arguments
+    (its report, its output, its hang record and its temporary directory)."""
+
+    index: int
+    args: tuple[str, ...]
+    files: Path  # the directory (in the work copy) of its report, output and hang record
+
+    @property
+    def junit(self) -> str:
+        return f".kintsugi-warm-junit-{self.index}.xml"
 
 
 class _Fallback(Exception):
@@ -98,6 +112,7 @@ class WarmValidation:
         *,
         environment: Environment | None = None,
         lifetime_seconds: float = 3600.0,
+        parallel: int = 2,
     ) -> None:
         self.cold = cold
         self.environment = environment
@@ -105,12 +120,14 @@ class WarmValidation:
         self.reason: str | None = None  # why the case went cold; None while warm applies
         self.warm_runs = 0
         self.cold_candidates: dict[str, int] = {}  # per-candidate reasons to go cold
-        self._lock = asyncio.Lock()
+        self.parallel = max(1, parallel)
+        self._opening = asyncio.Lock()
+        self._free: asyncio.Queue[_Slot] = asyncio.Queue()
         self._worker: WarmWorker | None = None
         self._opened = False
         self._stack = contextlib.ExitStack()
         self._workdir: Path | None = None
-        self._args: list[str] = []
+        self._baseline_args: list[str] = []
         self._coverage: CoverageMap | None = None
 
     @property
@@ -134,8 +151,7 @@ class WarmValidation:
         started = time.monotonic()
         why = self.reason
         if why is None:
-            async with self._lock:
-                found = await self._warm_or_reason(candidate, targets, baseline, seconds_left)
+            found = await self._warm_or_reason(candidate, targets, baseline, seconds_left)
             if not isinstance(found, str):
                 return await self._confirmed(found, targets, baseline, seconds_left, started)
             why = found
@@ -152,9 +168,10 @@ class WarmValidation:
     ) -> Verdict | str:
         """The warm verdict on `candidate`, or why it must be validated cold."""
         try:
-            if not self._opened:
-                self._opened = True
-                await self._open(baseline)
+            async with self._opening:
+                if not self._opened:
+                    self._opened = True
+                    await self._open(baseline)
             if self.reason is not None:
                 return self.reason
             assert self._workdir is not None
@@ -163,7 +180,13 @@ class WarmValidation:
             }  # fmt: skip
             why = cold_reason(candidate.changes, original)
             if why is None:
-                found = await self._run(candidate, original, targets, baseline, seconds_left)
+                slot = await self._free.get()
+                try:
+                    found = await self._run(
+                        slot, candidate, original, targets, baseline, seconds_left
+                    )
+                finally:
+                    self._free.put_nowait(slot)
                 if not isinstance(found, str):
                     self.warm_runs += 1
                     return found
@@ -193,7 +216,9 @@ class WarmValidation:
         if not verdict.accepted:
             return verdict
         left = max(1.0, seconds_left - (time.monotonic() - started))
-        cold = await self.cold.validate_cold(verdict.candidate, targets, baseline, left)
+        cold = await self.cold.validate_cold(
+            verdict.candidate, targets, baseline, left, full_run_only=True
+        )
         if cold.accepted:
             return dataclasses.replace(
                 cold, seconds=time.monotonic() - started, validation="warm, confirmed cold"
@@ -218,19 +243,20 @@ class WarmValidation:
         )
         workdir = self.cold.workspace(scratch)
         self._workdir = workdir
-        guarded = self._stack.enter_context(
-            guarded_run(self.cold.hangs, workdir, self.cold.hangs.limits(baseline))
-        )
         python = self.environment.python if self.environment else None
-        argv = suite_argv(
-            self.cold.test_command, JUNIT_FILE, plugin_args=guarded.args, python=python
-        )
-        self._args = argv[3:]  # what follows `python -m pytest`
+        limits = self.cold.hangs.limits(baseline)
+        readonly = [*(self.environment.readonly_paths() if self.environment else ())]
+        for index in range(self.parallel):
+            files = workdir / f".kintsugi-warm-{index}"
+            files.mkdir()
+            # Each slot its own hang limits file, so each has its own record of a stuck test.
+            guarded = self._stack.enter_context(guarded_run(self.cold.hangs, files, limits))
+            readonly += guarded.readonly
+            slot_args = (*guarded.args, f"--basetemp=/tmp/kintsugi-warm-{index}")
+            junit = f".kintsugi-warm-junit-{index}.xml"
+            argv = suite_argv(self.cold.test_command, junit, plugin_args=slot_args, python=python)
+            self._free.put_nowait(_Slot(index, tuple(argv[3:]), files))  # after `-m pytest`
         variables = self.environment.variables(workdir) if self.environment else None
-        readonly = (
-            *(self.environment.readonly_paths() if self.environment else ()),
-            *guarded.readonly,
-        )
 
         async def start(preload: list[str]) -> dict[str, Any]:
             if self._worker is not None:
@@ -240,7 +266,7 @@ class WarmValidation:
                 workdir,
                 python=python or Path(sys.executable),
                 env=_with_plugins(variables, guarded.env),
-                readonly=readonly,
+                readonly=list(dict.fromkeys(readonly)),
                 lifetime_seconds=self.lifetime_seconds,
             )
             return await self._worker.request({"op": "start", "preload": preload}, _START_SECONDS)
@@ -256,11 +282,16 @@ class WarmValidation:
 
     async def _baseline_with_coverage(self, baseline: SuiteReport) -> None:
         assert self._workdir is not None
-        answer, report = await self._request(
-            {"want": None, "first": [], "overlay": {}, "coverage": _COVERAGE_FILE},
-            self._args,
-            self.cold.run_timeout,
-        )
+        slot = await self._free.get()
+        try:
+            answer, report = await self._request(
+                slot,
+                {"want": None, "first": [], "overlay": {}, "coverage": _COVERAGE_FILE},
+                [*slot.args],
+                self.cold.run_timeout,
+            )
+        finally:
+            self._free.put_nowait(slot)
         if report is None or not report.readable:
             raise _Fallback(f"the warm baseline run has no report ({_said(answer)})")
         differs = (report.passed ^ baseline.passed) | (report.failed ^ baseline.failed)
@@ -280,6 +311,7 @@ class WarmValidation:
 
     async def _run(
         self,
+        slot: _Slot,
         candidate: Candidate,
         original: dict[str, str | None],
         targets: frozenset[str],
@@ -299,8 +331,9 @@ class WarmValidation:
         timeout = max(1.0, min(seconds_left, self.cold.run_timeout))
         try:
             answer, report = await self._request(
+                slot,
                 {"want": sorted(wanted), "first": sorted(targets), "overlay": overlay},
-                [*self._args, "-x", *positional],
+                [*slot.args, "-x", *positional],
                 timeout,
             )
         except ValueError as error:  # a request past its size bound
@@ -344,18 +377,18 @@ class WarmValidation:
         return affected
 
     async def _request(
-        self, run: dict[str, Any], args: list[str], seconds: float
+        self, slot: _Slot, run: dict[str, Any], args: list[str], seconds: float
     ) -> tuple[dict[str, Any], SuiteReport | None]:
         """One run in a child of the worker, and the report it left (None: none)."""
         assert self._worker is not None and self._workdir is not None
         workdir = self._workdir
-        junit = workdir / JUNIT_FILE
+        junit = workdir / slot.junit
         junit.unlink(missing_ok=True)
         request = {
             "op": "run",
             "args": args,
-            "output": str(workdir / _OUTPUT_FILE),
-            "meta": str(workdir / _META_FILE),
+            "output": str(slot.files / "output.txt"),
+            "meta": str(slot.files / "meta.json"),
             "coverage": str(workdir / run["coverage"]) if run.get("coverage") else None,
             "timeout": seconds,
             **{key: value for key, value in run.items() if key != "coverage"},
@@ -371,10 +404,10 @@ class WarmValidation:
         report: SuiteReport | None
         try:
             report = junit_report(
-                read_bytes(workdir, JUNIT_FILE, max_bytes=JUNIT_MAX_BYTES), result
+                read_bytes(workdir, slot.junit, max_bytes=JUNIT_MAX_BYTES), result
             )
         except (FileNotFoundError, RepositoryPathRefused):
-            report = _hung_report(workdir, result)
+            report = _hung_report(slot.files, result)
         junit.unlink(missing_ok=True)
         return answer, report if report is None or report.readable else None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -56,13 +57,17 @@ class ProcessStarter(Protocol):
 
 
 class WarmWorker:
-    """One worker process in the sandbox; requests are answered one at a time."""
+    """One worker process in the sandbox; requests may overlap, answers come by their id."""
 
     def __init__(self, process: LiveProcess, reader: asyncio.StreamReader, lifetime: float):
         self._process = process
         self._reader = reader
         self._stderr = bytearray()
         self._drain = asyncio.ensure_future(self._keep_stderr())
+        self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._ids = itertools.count(1)
+        self._gone: WorkerGone | None = None
+        self._answers = asyncio.ensure_future(self._read_answers())
         # Whatever the case does, the worker does not outlive its budget.
         self._watchdog = asyncio.get_running_loop().call_later(lifetime, process.kill)
         self._closed = False
@@ -100,31 +105,58 @@ class WarmWorker:
 
     async def request(self, message: Mapping[str, Any], seconds: float) -> dict[str, Any]:
         """Send one request and wait at most `seconds` for its answer."""
-        line = (json.dumps(message) + "\n").encode("utf-8")
+        number = next(self._ids)
+        line = (json.dumps({**message, "id": number}) + "\n").encode("utf-8")
         if len(line) > MAX_REQUEST_BYTES:
             raise ValueError(f"a request of {len(line)} bytes is past {MAX_REQUEST_BYTES}")
+        if self._gone is not None:
+            raise self._gone
         if self._closed:
             raise WorkerGone("already ended")
+        answer = asyncio.get_running_loop().create_future()
+        self._waiting[number] = answer
         try:
             await asyncio.to_thread(self._send, line)
-            answer = await asyncio.wait_for(self._reader.readline(), seconds)
+            return await asyncio.wait_for(asyncio.shield(answer), seconds)
         except TimeoutError:
-            self._process.kill()
-            raise WorkerGone(f"gave no answer within {seconds:.0f} s") from None
-        except (OSError, ValueError, asyncio.LimitOverrunError) as error:
-            self._process.kill()
-            raise WorkerGone(f"broke its pipe ({error})") from None
-        if not answer:
-            raise WorkerGone(f"died (its last words: {self.stderr_tail[-500:].strip() or '-'})")
+            self._lost(WorkerGone(f"gave no answer within {seconds:.0f} s"))
+            raise self._gone or WorkerGone("gave no answer") from None
+        except OSError as error:
+            self._lost(WorkerGone(f"broke its pipe ({error})"))
+            raise self._gone or WorkerGone("broke its pipe") from None
+        finally:
+            self._waiting.pop(number, None)
+
+    async def _read_answers(self) -> None:
         try:
-            decoded = json.loads(answer)
-        except ValueError:
-            self._process.kill()
-            raise WorkerGone("answered something that is not JSON") from None
-        if not isinstance(decoded, dict):
-            self._process.kill()
-            raise WorkerGone("answered something that is not a JSON object")
-        return decoded
+            while line := await self._reader.readline():
+                try:
+                    decoded = json.loads(line)
+                except ValueError:
+                    self._lost(WorkerGone("answered something that is not JSON"))
+                    return
+                if not isinstance(decoded, dict):
+                    self._lost(WorkerGone("answered something that is not a JSON object"))
+                    return
+                # An answer nobody waits for any more (its caller was cancelled) is dropped.
+                number = decoded.get("id")
+                waiting = self._waiting.get(number) if isinstance(number, int) else None
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(decoded)
+        except (OSError, ValueError) as error:  # a line past its bound, a broken pipe
+            self._lost(WorkerGone(f"broke its pipe ({error})"))
+            return
+        await asyncio.sleep(0.05)  # let its last words reach the stderr tail
+        self._lost(WorkerGone(f"died (its last words: {self.stderr_tail[-500:].strip() or '-'})"))
+
+    def _lost(self, gone: WorkerGone) -> None:
+        """The worker is of no more use: end it, and fail whatever waits on it."""
+        if self._gone is None:
+            self._gone = gone
+        self._process.kill()
+        for waiting in self._waiting.values():
+            if not waiting.done():
+                waiting.set_exception(self._gone)
 
     def _send(self, line: bytes) -> None:
         stdin = self._process.stdin
@@ -158,5 +190,6 @@ class WarmWorker:
             await asyncio.wait_for(asyncio.shield(self._process.wait()), 2.0)
         self._process.kill()
         await self._process.wait()
-        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(self._drain, 1.0)
+        for task in (self._answers, self._drain):
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, 1.0)

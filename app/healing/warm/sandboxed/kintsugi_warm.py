@@ -2,8 +2,10 @@
 
 Started as `python kintsugi_warm.py` in the work copy of a repository, inside the sandbox, with
 the same variables as a cold `python -m pytest` there. It reads one JSON request a line on
-stdin and answers each with one JSON line on the stdout it started with; that descriptor is
-kept aside and everything else the process or its children print goes to files.
+stdin and answers each with one JSON line, carrying the request's "id", on the stdout it
+started with; that descriptor is kept aside and everything else the process or its children
+print goes to files. Runs are children of their own, so several may run at once (each
+request names its own files); they are answered as they end.
 
   {"op": "start", "preload": [module, ...]}
       -> {"ready": true, "fork": bool, "python": str, "pytest": str, "preloaded": int,
@@ -29,6 +31,7 @@ import importlib.machinery
 import json
 import linecache
 import os
+import select
 import signal
 import sys
 import threading
@@ -216,20 +219,6 @@ def _child(request: Dict[str, Any], protocol: int) -> int:
     return int(code)
 
 
-def _wait(pid: int, timeout: float) -> Tuple[int, bool]:
-    deadline = time.monotonic() + timeout
-    pause = 0.001
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return status, False
-        if time.monotonic() >= deadline:
-            _kill_group(pid)
-            return os.waitpid(pid, 0)[1], True
-        time.sleep(pause)
-        pause = min(pause * 2, 0.02)
-
-
 def _kill_group(pid: int) -> None:
     with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
@@ -266,12 +255,18 @@ def _imported_files(paths: List[str]) -> List[str]:
     return sorted(stale)
 
 
-def run(request: Dict[str, Any], protocol: int) -> Dict[str, Any]:
-    overlay = request.get("overlay") or {}
-    stale = _imported_files(list(overlay))
-    if stale:
-        return {"exit": None, "signal": None, "timed_out": False, "stale": stale}
-    started = time.monotonic()
+class _Running(object):
+    """A child running one request, and when it is due to end."""
+
+    def __init__(self, request: Dict[str, Any], pid: int) -> None:
+        self.request = request
+        self.pid = pid
+        self.started = time.monotonic()
+        self.deadline = self.started + float(request.get("timeout") or 60.0)
+
+
+def start_run(request: Dict[str, Any], protocol: int) -> _Running:
+    """Fork the child for one run request."""
     pid = os.fork()
     if pid == 0:
         code = 70
@@ -286,20 +281,39 @@ def run(request: Dict[str, Any], protocol: int) -> Dict[str, Any]:
             os._exit(code)
     with contextlib.suppress(OSError):  # the child did it first, or is gone already
         os.setpgid(pid, pid)
-    status, timed_out = _wait(pid, float(request.get("timeout") or 60.0))
-    _kill_group(pid)  # whatever the tests started does not outlive their run
-    exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-    died_of = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    return _Running(request, pid)
+
+
+def finished(running: _Running, status: int, timed_out: bool) -> Dict[str, Any]:
+    _kill_group(running.pid)  # whatever the tests started does not outlive their run
+    request = running.request
     meta = _read_meta(request["meta"])
     return {
-        "exit": exit_code,
-        "signal": died_of,
+        "id": request.get("id"),
+        "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
         "timed_out": timed_out,
-        "seconds": round(time.monotonic() - started, 4),
+        "seconds": round(time.monotonic() - running.started, 4),
         "tail": _tail(request["output"]),
         "unmatched": list(meta.get("unmatched") or [])[:MAX_LISTED],
         "stale": [],
     }
+
+
+def reap(running: Dict[int, _Running]) -> List[Dict[str, Any]]:
+    """Answers for the children that ended, or ran out of time and were ended."""
+    answers = []
+    for pid, child in list(running.items()):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        timed_out = False
+        if not done and time.monotonic() >= child.deadline:
+            _kill_group(pid)
+            done, status = os.waitpid(pid, 0)
+            timed_out = True
+        if done:
+            del running[pid]
+            answers.append(finished(child, status, timed_out))
+    return answers
 
 
 def _quiet_preloaded(preloaded: Set[str]) -> None:
@@ -387,6 +401,24 @@ def _forget(names: Set[str]) -> None:
         sys.modules.pop(name, None)
 
 
+def answer_for(request: Dict[str, Any]) -> Dict[str, Any]:
+    op = request.get("op")
+    if op == "start":
+        loaded = preload(list(request.get("preload") or []))
+        if hasattr(gc, "freeze"):
+            gc.freeze()  # the children share these pages instead of copying them
+        return {
+            "id": request.get("id"),
+            "ready": True,
+            "fork": hasattr(os, "fork"),
+            "python": "%d.%d.%d" % sys.version_info[:3],
+            "pytest": str(pytest.__version__),
+            "preloaded": loaded,
+            "threads": threading.active_count(),
+        }
+    return {"id": request.get("id"), "error": "unknown request %r" % (op,)}
+
+
 def main() -> None:
     protocol = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -394,29 +426,45 @@ def main() -> None:
     answers = os.fdopen(protocol, "w", encoding="utf-8")
     # Like `python -m pytest`: the work copy, not this file's directory, is first on the path.
     sys.path[0] = os.getcwd()
-    for line in sys.stdin:
-        request = json.loads(line)
-        op = request.get("op")
-        if op == "exit":
-            break
-        if op == "start":
-            loaded = preload(list(request.get("preload") or []))
-            if hasattr(gc, "freeze"):
-                gc.freeze()  # the children share these pages instead of copying them
-            answer: Dict[str, Any] = {
-                "ready": True,
-                "fork": hasattr(os, "fork"),
-                "python": "%d.%d.%d" % sys.version_info[:3],
-                "pytest": str(pytest.__version__),
-                "preloaded": loaded,
-                "threads": threading.active_count(),
-            }
-        elif op == "run":
-            answer = run(request, protocol)
-        else:
-            answer = {"error": "unknown request %r" % (op,)}
-        answers.write(json.dumps(answer) + "\n")
-        answers.flush()
+    # The copy is the worker's own: what one run compiles (pytest's rewritten test modules,
+    # the unchanged modules) the next one reads back instead of compiling again. A changed
+    # module is compiled from the candidate's source and never cached.
+    sys.dont_write_bytecode = False
+    running: Dict[int, _Running] = {}
+    pending = b""
+    ended = False
+    while not ended:
+        # Requests are read as they come; children are looked at every few milliseconds.
+        readable = select.select([0], [], [], 0.003 if running else None)[0]
+        replies: List[Dict[str, Any]] = []
+        if readable:
+            chunk = os.read(0, 1 << 20)
+            if not chunk:
+                ended = True
+            pending += chunk
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                request = json.loads(line.decode("utf-8"))
+                if request.get("op") == "exit":
+                    ended = True
+                    break
+                if request.get("op") != "run":
+                    replies.append(answer_for(request))
+                    continue
+                stale = _imported_files(list(request.get("overlay") or {}))
+                if stale:
+                    replies.append({"id": request.get("id"), "stale": stale})
+                    continue
+                child = start_run(request, protocol)
+                running[child.pid] = child
+        replies += reap(running)
+        for reply in replies:
+            answers.write(json.dumps(reply) + "\n")
+        if replies:
+            answers.flush()
+    for pid in list(running):  # the host is gone or done: so are the runs
+        _kill_group(pid)
+        os.waitpid(pid, 0)
 
 
 if __name__ == "__main__":
