@@ -446,3 +446,22 @@ async def test_a_warm_pass_the_cold_run_rejects_is_not_accepted(
         "cold (the warm run passed a candidate the cold run rejected"
     )
     assert validator.validation.startswith("warm, then cold (the warm run passed a candidate")
+
+
+async def test_a_case_healed_warm_gets_the_fix_it_gets_cold_and_says_how(
+    runner: SandboxCommandRunner, tmp_path: Path
+) -> None:
+    from app.healing.candidate_search import Budget
+    from app.healing.engine import build_healer, heal_repository
+
+    fixes = {}
+    for warm in (True, False):
+        root = shutil.copytree(CORPUS / "booking", tmp_path / f"booking-{warm}")
+        healer = build_healer(runner=runner, budget=Budget(seconds=120, warm=warm))
+        result = await heal_repository(healer, root, None)
+        assert result.fix is not None, result.rejections[:3]
+        fixes[result.validation] = result.fix.changes
+
+    assert set(fixes) == {"warm", "cold (warm validation is off)"}
+    assert fixes["warm"] == fixes["cold (warm validation is off)"]
+    assert set(fixes["warm"]) == {"calendar_slots.py"}
