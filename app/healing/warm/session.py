@@ -127,7 +127,6 @@ class WarmValidation:
         self._opened = False
         self._stack = contextlib.ExitStack()
         self._workdir: Path | None = None
-        self._baseline_args: list[str] = []
         self._coverage: CoverageMap | None = None
 
     @property
@@ -171,13 +170,11 @@ class WarmValidation:
             async with self._opening:
                 if not self._opened:
                     self._opened = True
-                    await self._open(baseline)
+                    await self._opened_or_fallback(baseline)
             if self.reason is not None:
                 return self.reason
             assert self._workdir is not None
-            original = {
-                path: _original(self._workdir, path) for path in candidate.changes
-            }  # fmt: skip
+            original = {path: _original(self._workdir, path) for path in candidate.changes}
             why = cold_reason(candidate.changes, original)
             if why is None:
                 slot = await self._free.get()
@@ -185,6 +182,8 @@ class WarmValidation:
                     found = await self._run(
                         slot, candidate, original, targets, baseline, seconds_left
                     )
+                except OSError as error:
+                    found = f"the warm run's files could not be read ({error})"
                 finally:
                     self._free.put_nowait(slot)
                 if not isinstance(found, str):
@@ -228,6 +227,15 @@ class WarmValidation:
             f"the warm run passed a candidate the cold run rejected: {cold.reason}"
         )
         return dataclasses.replace(cold, validation=f"cold ({why})")
+
+    async def _opened_or_fallback(self, baseline: SuiteReport) -> None:
+        try:
+            await self._open(baseline)
+        except (_Fallback, WorkerGone):
+            raise
+        except Exception as error:  # a copy, a bind or a start that failed: cold, and why
+            log.warning("the validation worker did not start", exc_info=True)
+            raise _Fallback(f"the validation worker did not start ({error})") from error
 
     async def _open(self, baseline: SuiteReport) -> None:
         """Start the worker and check it against the cold baseline, or say why not."""
