@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.environments.repository_tests import RepositoryTests
 from app.healing.candidates import Candidate
 from app.healing.runner import SandboxCommandRunner
 from app.healing.search import mutants
@@ -33,6 +34,8 @@ from app.healing.suite import SuiteReport
 from app.healing.validate import Validator, Verdict
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "logic"
+# The corpus needs nothing beyond pytest: both ways run on Kintsugi's own interpreter.
+TESTS = RepositoryTests.without_environment("python -m pytest -q")
 
 
 @dataclass
@@ -95,7 +98,7 @@ async def run_case(case: Path, count: int, parallel: int, runner: SandboxCommand
         root = Path(scratch) / case.name
         shutil.copytree(case, root, ignore=shutil.ignore_patterns("__pycache__"))
         candidates = case_candidates(root, count)
-        validator = Validator(runner, root, "python -m pytest -q", run_timeout=60)
+        validator = Validator(runner, root, TESTS, run_timeout=60)
         baseline = await validator.baseline()
         targets = baseline.failed
 
@@ -119,7 +122,7 @@ async def run_case(case: Path, count: int, parallel: int, runner: SandboxCommand
         # A case validates mostly candidates that fail, then one that passes: the rejected
         # ones again, warm, on a new worker (its start included), with no confirmation.
         rejected = [c for c, v in zip(candidates, cold, strict=True) if not v.accepted]
-        again = Validator(runner, root, "python -m pytest -q", run_timeout=60)
+        again = Validator(runner, root, TESTS, run_timeout=60)
         started = time.monotonic()
         try:
             for start in range(0, len(rejected), parallel):

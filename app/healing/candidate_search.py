@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from app.healing.blockers import Blocker
 from app.healing.candidates import Candidate, RepairContext, Strategy, rejection
 from app.healing.fix import Fix
 from app.healing.hang_guard import HangGuard
@@ -32,7 +33,8 @@ class Budget:
 
 @dataclass
 class HealingResult:
-    """How a case ended: the fix (or None), and what was tried on the way."""
+    """How a case ended: the fix (or None), and what was tried on the way; `blocked` says why
+    no candidate could be tried at all (the environment, or tests that cannot run)."""
 
     case_id: str
     fingerprint: str
@@ -42,6 +44,7 @@ class HealingResult:
     seconds: float
     rejections: list[tuple[str, str]] = field(default_factory=list)
     llm_cost_usd: float = 0.0
+    blocked: Blocker | None = None
     validation: str = "cold"  # warm, or cold and why (`Validator.validation`)
 
 

@@ -27,17 +27,23 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from app.environments.environment import Environment
 from app.healing.candidates import Candidate
-from app.healing.hang_guard import HUNG_TYPE, HangGuard, guarded_run, read_hang_record
+from app.healing.hang_guard import (
+    HUNG_TYPE,
+    RECORD_FILE,
+    HangGuard,
+    HungInC,
+    guarded_run,
+    hang_from_record,
+)
 from app.healing.reproduce import Reproduction
 from app.healing.runner import CommandResult, CommandRunner
 from app.healing.suite import (
-    JUNIT_MAX_BYTES,
     SuiteReport,
     _with_plugins,
     junit_report,
     suite_argv,
 )
-from app.healing.warm.coverage import COVERAGE_MAX_BYTES, CoverageMap, UnreadableCoverage
+from app.healing.warm.coverage import CoverageMap, UnreadableCoverage
 from app.healing.warm.plan import (
     changed_functions,
     cold_reason,
@@ -45,7 +51,7 @@ from app.healing.warm.plan import (
     third_party_imports,
 )
 from app.healing.warm.worker import ProcessStarter, WarmWorker, WorkerGone
-from app.workspace import RepositoryPathRefused, read_bytes, read_text, regular_files
+from app.workspace import RepositoryPathRefused, read_text, regular_files
 
 if TYPE_CHECKING:
     from app.healing.validate import Verdict
@@ -308,14 +314,14 @@ class WarmValidation:
             raise _Fallback(
                 f"the warm baseline differs from the cold one on {len(differs)} test(s): {shown}"
             )
+        data = answer.get("coverage_data")
         try:
-            data = read_bytes(self._workdir, _COVERAGE_FILE, max_bytes=COVERAGE_MAX_BYTES)
-            self._coverage = CoverageMap.from_json(data)
-        except (OSError, RepositoryPathRefused, UnreadableCoverage) as error:
+            if not isinstance(data, str):
+                raise UnreadableCoverage("the baseline run sent no coverage")
+            self._coverage = CoverageMap.from_json(data.encode("utf-8"))
+        except UnreadableCoverage as error:
             # Without coverage every candidate runs the whole suite: still warm, just slower.
             log.info("warm validation has no baseline coverage", extra={"error": str(error)})
-        finally:
-            (self._workdir / _COVERAGE_FILE).unlink(missing_ok=True)
 
     async def _run(
         self,
@@ -390,13 +396,13 @@ class WarmValidation:
         """One run in a child of the worker, and the report it left (None: none)."""
         assert self._worker is not None and self._workdir is not None
         workdir = self._workdir
-        junit = workdir / slot.junit
-        junit.unlink(missing_ok=True)
         request = {
             "op": "run",
             "args": args,
             "output": str(slot.files / "output.txt"),
             "meta": str(slot.files / "meta.json"),
+            "junit": str(workdir / slot.junit),
+            "record": str(slot.files / RECORD_FILE),
             "coverage": str(workdir / run["coverage"]) if run.get("coverage") else None,
             "timeout": seconds,
             **{key: value for key, value in run.items() if key != "coverage"},
@@ -409,14 +415,15 @@ class WarmValidation:
             wall_seconds=float(answer.get("seconds") or 0.0),
             outcome="timeout" if answer.get("timed_out") else "ok",
         )
-        report: SuiteReport | None
-        try:
-            report = junit_report(
-                read_bytes(workdir, slot.junit, max_bytes=JUNIT_MAX_BYTES), result
-            )
-        except (FileNotFoundError, RepositoryPathRefused):
-            report = _hung_report(slot.files, result)
-        junit.unlink(missing_ok=True)
+        # The sandbox's work copy is its own: the report comes back in the answer.
+        report: SuiteReport | None = None
+        junit_text = answer.get("junit")
+        if isinstance(junit_text, str):
+            report = junit_report(junit_text.encode("utf-8"), result)
+        else:
+            record = answer.get("record")
+            hung = hang_from_record(record) if isinstance(record, str) else None
+            report = _hung_report(hung, result) if hung is not None else None
         return answer, report if report is None or report.readable else None
 
     async def close(self) -> None:
@@ -427,12 +434,9 @@ class WarmValidation:
         self._stack.close()
 
 
-def _hung_report(workdir: Path, result: CommandResult) -> SuiteReport | None:
+def _hung_report(hung: HungInC, result: CommandResult) -> SuiteReport:
     """A run the hang plugin ended (a test stuck where its signal could not reach) has only
     the stuck test's stack: that test failed, and none is known to have passed."""
-    hung = read_hang_record(workdir)
-    if hung is None:
-        return None
     return SuiteReport(
         passed=frozenset(),
         failed=frozenset({hung.node_id}),

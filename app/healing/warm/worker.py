@@ -13,9 +13,9 @@ from typing import IO, Any, Protocol, runtime_checkable
 
 from app.healing.warm.sandboxed import WORKER_DIR, WORKER_SCRIPT
 
-# A request carries candidate sources; an answer only counts and a tail of output.
+# A request carries candidate sources; an answer the run's report (and the baseline's coverage).
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
-MAX_ANSWER_BYTES = 1024 * 1024
+MAX_ANSWER_BYTES = 160 * 1024 * 1024  # a JUnit report and a coverage map, JSON-escaped
 _STDERR_TAIL = 4000
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from app.environments.environment import Environment
 from app.environments.recipe import PythonChoice, Recipe, Source
+from app.environments.repository_tests import RepositoryTests
 from app.healing.candidates import Candidate
 from app.healing.hang_guard import HangGuard
 from app.healing.runner import CommandResult, SandboxCommandRunner
@@ -44,9 +45,14 @@ def candidate(changes: dict[str, str], description: str = "edit") -> Candidate:
 
 
 async def opened(
-    runner: object, root: Path, command: str = "python -m pytest -q", **options: object
+    runner: object,
+    root: Path,
+    command: str = "python -m pytest -q",
+    environment: Environment | None = None,
+    **options: object,
 ) -> tuple[Validator, SuiteReport, frozenset[str]]:
-    validator = Validator(runner, root, command, run_timeout=60, **options)  # type: ignore[arg-type]
+    tests = RepositoryTests(command, environment)
+    validator = Validator(runner, root, tests, run_timeout=60, **options)  # type: ignore[arg-type]
     baseline = await validator.baseline()
     return validator, baseline, baseline.failed
 
@@ -458,7 +464,8 @@ async def test_a_case_healed_warm_gets_the_fix_it_gets_cold_and_says_how(
     for warm in (True, False):
         root = shutil.copytree(CORPUS / "booking", tmp_path / f"booking-{warm}")
         healer = build_healer(runner=runner, budget=Budget(seconds=120, warm=warm))
-        result = await heal_repository(healer, root, None)
+        tests = RepositoryTests.without_environment("python -m pytest -q")
+        result = await heal_repository(healer, root, None, tests=tests)
         assert result.fix is not None, result.rejections[:3]
         fixes[result.validation] = result.fix.changes
 

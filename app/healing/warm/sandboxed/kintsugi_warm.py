@@ -41,6 +41,8 @@ from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 import pytest
 
 TAIL_BYTES = 6000
+REPORT_BYTES = 48 * 1024 * 1024  # a JUnit report or a coverage map sent back
+RECORD_BYTES = 4 * 1024 * 1024  # a hang record (every thread's stack)
 MAX_LISTED = 200
 
 
@@ -284,11 +286,40 @@ def start_run(request: Dict[str, Any], protocol: int) -> _Running:
     return _Running(request, pid)
 
 
+def _take(path: Optional[str], limit: int) -> Optional[str]:
+    """The text of a file a run left (at most `limit` bytes), removed; None when it left none.
+    The work copy is the sandbox's own: what is read back travels in the answer."""
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+        os.unlink(path)
+    except OSError:
+        return None
+    if len(data) > limit:
+        return None
+    return data.decode("utf-8", "replace")
+
+
+def _clear(request: Dict[str, Any]) -> None:
+    for key in ("junit", "coverage", "meta"):
+        if request.get(key):
+            with contextlib.suppress(OSError):
+                os.unlink(request[key])
+    if request.get("record"):
+        with contextlib.suppress(OSError), open(request["record"], "w"):
+            pass
+
+
 def finished(running: _Running, status: int, timed_out: bool) -> Dict[str, Any]:
     _kill_group(running.pid)  # whatever the tests started does not outlive their run
     request = running.request
     meta = _read_meta(request["meta"])
     return {
+        "junit": _take(request.get("junit"), REPORT_BYTES),
+        "record": _take(request.get("record"), RECORD_BYTES),
+        "coverage_data": _take(request.get("coverage"), REPORT_BYTES),
         "id": request.get("id"),
         "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
@@ -455,6 +486,7 @@ def main() -> None:
                 if stale:
                     replies.append({"id": request.get("id"), "stale": stale})
                     continue
+                _clear(request)
                 child = start_run(request, protocol)
                 running[child.pid] = child
         replies += reap(running)
