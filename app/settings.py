@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     test_timeout_seconds: float = Field(default=10.0, ge=0)
     test_timeout_factor: float = Field(default=10.0, gt=0)
     test_timeout_floor_seconds: float = Field(default=1.0, gt=0)
+    # Candidates run in a warm worker where that applies (each pass confirmed by a cold run).
+    healing_warm_validation: bool = True
     evolution_replay_cases: int = Field(default=12, ge=1)  # corpus cases per evolution run
     evolution_challengers: int = Field(default=3, ge=1)  # challengers replayed per run
     evolution_budget_seconds: float = Field(default=1800.0, gt=0)  # wall clock per run

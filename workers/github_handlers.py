@@ -119,6 +119,7 @@ def register_github_handlers(
             settings.test_timeout_factor,
             settings.test_timeout_floor_seconds,
         ),
+        warm=settings.healing_warm_validation,
     )
     fixes = FixPullRequests(
         github,

@@ -134,6 +134,7 @@ def _heal_with_progress(
             settings.test_timeout_factor,
             settings.test_timeout_floor_seconds,
         ),
+        warm=settings.healing_warm_validation,
     )
     llm_provider = None
     if settings.llm_model:
@@ -194,6 +195,7 @@ def _report(
                     "reproduced": result.reproduced,
                     "candidates_tried": result.candidates_tried,
                     "seconds": round(result.seconds, 2),
+                    "validation": result.validation,
                     "applied": bool(fix and args.apply),
                     "environment": environment,
                     "fix": fix.to_dict() if fix else None,
@@ -221,7 +223,7 @@ def _report(
     print(f"case {result.case_id} (fingerprint {result.fingerprint})")
     print(
         f"reproduced: {'yes' if result.reproduced else 'no'}; "
-        f"candidates tried: {result.candidates_tried}"
+        f"candidates tried: {result.candidates_tried}; validation: {result.validation}"
     )
     if fix is None:
         print(f"no validated fix found in {result.seconds:.1f}s: {why_not_fixed(result)}")

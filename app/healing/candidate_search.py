@@ -20,13 +20,15 @@ from app.healing.validate import Validator, Verdict
 @dataclass(frozen=True)
 class Budget:
     """Bounds of one case: wall-clock seconds, candidates validated, candidates run at once,
-    seconds one run of the suite may take and, within it, each test (`hangs`)."""
+    seconds one run of the suite may take and, within it, each test (`hangs`); `warm`
+    validates candidates in a warm worker where that applies (each pass confirmed cold)."""
 
     seconds: float = 300.0
     max_candidates: int = 200
     parallel: int = 2
     run_timeout: float = 60.0
     hangs: HangGuard = field(default_factory=HangGuard)
+    warm: bool = True
 
 
 @dataclass
@@ -43,6 +45,7 @@ class HealingResult:
     rejections: list[tuple[str, str]] = field(default_factory=list)
     llm_cost_usd: float = 0.0
     blocked: Blocker | None = None
+    validation: str = "cold"  # warm, or cold and why (`Validator.validation`)
 
 
 # Records a candidate turned down before or by validation (the case's event log hears of it).

@@ -128,7 +128,11 @@ def read_hang_record(workdir: Path) -> HungInC | None:
         data = read_bytes(workdir, RECORD_FILE, max_bytes=_RECORD_MAX_BYTES)
     except (FileNotFoundError, RepositoryPathRefused):
         return None
-    text = data.decode("utf-8", errors="replace")
+    return hang_from_record(data.decode("utf-8", errors="replace"))
+
+
+def hang_from_record(text: str) -> HungInC | None:
+    """The test a run was ended on, from the text of the plugin's record (None: no test)."""
     header, _, dump = text.partition("\n")
     if not header.startswith(_MARKER) or not dump.strip():
         return None

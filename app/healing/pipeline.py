@@ -124,6 +124,7 @@ class Healer:
             run_timeout=self.budget.run_timeout,
             reproduction=reproduction,
             hangs=self.budget.hangs,
+            warm=self.budget.warm,
         )
         if baseline is None or reproduction is not None:
             baseline = await validator.baseline()
@@ -172,7 +173,11 @@ class Healer:
         search = CandidateSearch(
             self.strategies, self.budget, validator, targets, baseline, ranking, result, reject
         )
-        verdict = await search.run(context, deadline)
+        try:
+            verdict = await search.run(context, deadline)
+        finally:
+            await validator.close()
+        result.validation = validator.validation
         result.seconds = time.monotonic() - started
         if verdict is None:
             await self._emit(
@@ -184,6 +189,7 @@ class Healer:
                     "candidates_tried": result.candidates_tried,
                     "reproduced": reproduced,
                     "seconds": round(result.seconds, 2),
+                    "validation": result.validation,
                     "llm_cost_usd": round(result.llm_cost_usd, 6),
                 },
             )

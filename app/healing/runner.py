@@ -87,3 +87,30 @@ class SandboxCommandRunner:
             wall_seconds=float(result.wall_seconds),
             outcome=str(result.outcome),
         )
+
+    async def start(
+        self,
+        argv: Sequence[str],
+        *,
+        workdir: Path,
+        timeout_seconds: float,
+        readonly: Sequence[Path] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Start a long-lived process (a validation worker) in the same sandbox as `run`, with
+        pipes on its standard streams; the caller keeps its wall clock, kills it and waits."""
+        from functions.sandbox import SandboxLimits
+
+        limits = SandboxLimits(
+            wall_seconds=timeout_seconds,
+            cpu_seconds=timeout_seconds,
+            memory_mb=self._memory_mb,
+            disk_mb=self._disk_mb,
+        )
+        if self._sandbox is None:
+            from functions.sandbox import Sandbox
+
+            self._sandbox = Sandbox(allow_degraded=self._allow_degraded)
+        return await self._sandbox.start(
+            list(argv), workdir=workdir, limits=limits, env=env, readonly_binds=list(readonly)
+        )

@@ -7,6 +7,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.environments.repository_tests import RepositoryTests
 from app.healing.candidates import Candidate
@@ -15,6 +16,9 @@ from app.healing.reproduce import Reproduction
 from app.healing.runner import CommandRunner
 from app.healing.suite import DEFAULT_HANG_GUARD, SuiteReport, run_suite
 from app.workspace import copy_repository, write_text
+
+if TYPE_CHECKING:
+    from app.healing.warm import WarmValidation
 
 _NOT_COPIED = shutil.ignore_patterns(
     ".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache",
@@ -32,6 +36,7 @@ class Verdict:
     targets: SuiteReport | None = None
     suite: SuiteReport | None = None
     seconds: float = 0.0
+    validation: str = "cold"  # warm (confirmed cold when accepted), or cold and why
 
 
 class Validator:
@@ -40,7 +45,10 @@ class Validator:
     means targets pass and nothing regressed.
 
     Each test of a candidate's runs is bounded by `hangs` from its baseline duration, so a
-    candidate that makes a test loop costs about a second, not the run's timeout."""
+    candidate that makes a test loop costs about a second, not the run's timeout.
+
+    With `warm` (the default) candidates are validated by a warm session where it applies
+    (`app.healing.warm`), each one it passes confirmed by the cold runs; `close()` ends it."""
 
     def __init__(
         self,
@@ -51,6 +59,7 @@ class Validator:
         run_timeout: float = 60.0,
         reproduction: Reproduction | None = None,
         hangs: HangGuard = DEFAULT_HANG_GUARD,
+        warm: bool = True,
     ) -> None:
         self.runner = runner
         self.root = root
@@ -62,6 +71,20 @@ class Validator:
         self.run_timeout = run_timeout
         self.reproduction = reproduction
         self.hangs = hangs
+        self.warm: WarmValidation | None = None
+        if warm:
+            from app.healing.warm import WarmValidation
+
+            self.warm = WarmValidation(self, environment=tests.environment)
+
+    @property
+    def validation(self) -> str:
+        """How this case's candidates were validated: warm, or cold and why."""
+        return self.warm.summary if self.warm is not None else "cold (warm validation is off)"
+
+    async def close(self) -> None:
+        if self.warm is not None:
+            await self.warm.close()
 
     def workspace(self, scratch: Path, changes: dict[str, str] | None = None) -> Path:
         copy = copy_repository(self.root, scratch / "repo", ignore=_NOT_COPIED).root
@@ -94,13 +117,29 @@ class Validator:
         baseline: SuiteReport,
         seconds_left: float,
     ) -> Verdict:
+        if self.warm is not None:
+            return await self.warm.validate(candidate, targets, baseline, seconds_left)
+        return await self.validate_cold(candidate, targets, baseline, seconds_left)
+
+    async def validate_cold(
+        self,
+        candidate: Candidate,
+        targets: frozenset[str],
+        baseline: SuiteReport,
+        seconds_left: float,
+        *,
+        full_run_only: bool = False,
+    ) -> Verdict:
+        """Today's validation: a fresh sandboxed pytest for the targets, then the suite. With
+        `full_run_only` (a confirmation) the suite run alone judges targets it collects."""
         started = time.monotonic()
         timeout = max(1.0, min(seconds_left, self.run_timeout))
         limits = self.hangs.limits(baseline)
+        collected = baseline.passed | baseline.failed
         with tempfile.TemporaryDirectory(prefix="kintsugi-cand-") as scratch:
             copy = self.workspace(Path(scratch), candidate.changes)
             target_report: SuiteReport | None = None
-            if targets:
+            if targets and not (full_run_only and targets <= collected):
                 target_report = await run_suite(
                     self.runner,
                     copy,
