@@ -134,6 +134,7 @@ def _report(result: HealingResult, args: argparse.Namespace) -> None:
                     "reproduced": result.reproduced,
                     "candidates_tried": result.candidates_tried,
                     "seconds": round(result.seconds, 2),
+                    "stopped": result.stopped,
                     "applied": bool(fix and args.apply),
                     "fix": fix.to_dict() if fix else None,
                 },
@@ -144,7 +145,7 @@ def _report(result: HealingResult, args: argparse.Namespace) -> None:
     print(f"case {result.case_id} (fingerprint {result.fingerprint})")
     print(
         f"reproduced: {'yes' if result.reproduced else 'no'}; "
-        f"candidates tried: {result.candidates_tried}"
+        f"candidates tried: {result.candidates_tried}; stopped: {result.stopped}"
     )
     if fix is None:
         print(f"no validated fix found in {result.seconds:.1f}s: {why_not_fixed(result)}")

@@ -174,6 +174,7 @@ class Healer:
                     "reproduced": reproduced,
                     "seconds": round(result.seconds, 2),
                     "llm_cost_usd": round(result.llm_cost_usd, 6),
+                    "stopped": result.stopped,
                 },
             )
             return result
@@ -191,7 +192,12 @@ class Healer:
         )
         if reproduction is not None:
             result.fix.new_tests[reproduction.path] = reproduction.source
-        await self._emit(stream, EventType.HEALING_FIX_VALIDATED, case_id, result.fix.to_dict())
+        await self._emit(
+            stream,
+            EventType.HEALING_FIX_VALIDATED,
+            case_id,
+            {**result.fix.to_dict(), "stopped": result.stopped},
+        )
         return result
 
     def _fix(

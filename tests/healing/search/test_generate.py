@@ -95,11 +95,8 @@ def test_edits_stay_on_the_suspicious_statement() -> None:
         source = mutant.source
         if "at the start of" in mutant.description:
             # A guard on an input goes before the function's first statement, adding lines only.
-            added = [
-                tag
-                for tag in difflib.SequenceMatcher(None, original, source.splitlines()).get_opcodes()
-                if tag[0] != "equal"
-            ]
+            matcher = difflib.SequenceMatcher(None, original, source.splitlines())
+            added = [tag for tag in matcher.get_opcodes() if tag[0] != "equal"]
             assert [(tag[0], tag[1]) for tag in added] == [("insert", entry - 1)]
             continue
         changed = [
