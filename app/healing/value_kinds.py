@@ -39,6 +39,7 @@ _CALLS: dict[str, str] = {
     "int": "int",
     "sum": "int",
     "abs": "int",
+    "round": "float",
     "float": "float",
     "bool": "bool",
     "isinstance": "bool",

@@ -164,16 +164,13 @@ def _assigned(block: cst.CSTNode) -> set[str]:
 
 
 def _read_names(test: cst.BaseExpression) -> list[str]:
-    """Plain names the loop's condition compares (not the functions it calls)."""
+    """Plain names the loop's condition compares (not what it reads through calls)."""
     names: list[str] = []
     stack: list[cst.CSTNode] = [test]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Call):
-            stack.extend(arg.value for arg in node.args)
-            continue
-        if isinstance(node, cst.Attribute):
-            continue
+        if isinstance(node, cst.Call | cst.Attribute | cst.Subscript):
+            continue  # `len(items)`, `queue.size`: what they read is not the loop's counter
         if isinstance(node, cst.Name) and node.value not in {"True", "False", "None"}:
             if node.value not in names:
                 names.append(node.value)
