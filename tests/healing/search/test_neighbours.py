@@ -18,14 +18,22 @@ TOTALS = code(
 
 def test_a_while_loop_gets_the_step_its_condition_waits_for() -> None:
     found = wide_variants(TOTALS, "totals.append(total)", "insert_statement")
-    fixed = swapped(TOTALS, "        totals.append(total)\n", "        totals.append(total)\n        index += 1\n")
+    fixed = swapped(
+        TOTALS,
+        "        totals.append(total)\n",
+        "        totals.append(total)\n        index += 1\n",
+    )
     assert fixed in found
     # `values` is read through a call, `index` directly: only names the body never changes step.
     assert not any("values += 1" in source for source in found)
 
 
 def test_a_loop_that_changes_its_variable_gets_no_step() -> None:
-    source = swapped(TOTALS, "        totals.append(total)\n", "        totals.append(total)\n        index += 2\n")
+    source = swapped(
+        TOTALS,
+        "        totals.append(total)\n",
+        "        totals.append(total)\n        index += 2\n",
+    )
     found = wide_variants(source, "totals.append(total)", "insert_statement")
     assert not any("index += 1" in text for text in found)
 
