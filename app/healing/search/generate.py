@@ -46,6 +46,7 @@ OPERATORS: tuple[Operator, ...] = (
     guards.edits,
     returns.edits,
     statements.edits,
+    neighbours.stuck_loop_steps,
 )
 # Statement-level families: many edits per line and rarely the fix, so a search reaches them
 # once the expression-level edits are spent.

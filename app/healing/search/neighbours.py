@@ -16,12 +16,19 @@ _FINAL = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 
 
 def edits(site: Site) -> Iterator[Edit]:
-    yield from _loop_steps(site)
+    yield from _loop_steps(site, stuck=False)
     yield from _copies(site)
     yield from _removed_neighbours(site)
 
 
-def _loop_steps(site: Site) -> Iterator[Edit]:
+def stuck_loop_steps(site: Site) -> Iterator[Edit]:
+    """The missing step of a `while` loop that cannot end otherwise (nothing in its body
+    changes what its condition reads, and nothing breaks or returns out of it): that loop
+    hangs, and a step is the likeliest fix, so the first pass tries it early."""
+    return _loop_steps(site, stuck=True)
+
+
+def _loop_steps(site: Site, *, stuck: bool) -> Iterator[Edit]:
     loops = [s for s in (*site.enclosing, site.anchor) if isinstance(s, cst.While)]
     if not loops:
         return
@@ -32,11 +39,14 @@ def _loop_steps(site: Site) -> Iterator[Edit]:
     last = body.body[-1]
     if last not in site.partials or _ends_flow(last):
         return
-    changed = _assigned(body)
+    reads = _read_names(loop.test)
+    names = [name for name in reads if name not in _assigned(body)]
+    # A loop left by `break`/`return`, or whose condition also reads what the body changes, is
+    # not stuck: its steps wait for the statement-level ring; a stuck one's come first.
+    if not names or (len(names) == len(reads) and not _leaves(body)) != stuck:
+        return
     _, end = site.span(last)
-    for name in _read_names(loop.test):
-        if name in changed:
-            continue
+    for name in names:
         for rank, operator in enumerate((cst.AddAssign(), cst.SubtractAssign())):
             increment = cst.AugAssign(
                 target=cst.Name(name), operator=operator, value=cst.Integer("1")
@@ -46,7 +56,7 @@ def _loop_steps(site: Site) -> Iterator[Edit]:
             yield Edit(
                 operator=_OPERATOR,
                 description=f"step `{name} {sign}= 1` at the end of the `while` loop",
-                weight=40 + 0.5 * rank,
+                weight=(12 if stuck else 40) + 0.5 * rank,
                 target=last,
                 kind="patch",
                 patch=(end, end, site.render(last, step)),
@@ -115,6 +125,19 @@ def _removed_neighbours(site: Site) -> Iterator[Edit]:
             kind="patch",
             patch=(start, end, ""),
         )
+
+
+def _leaves(block: cst.CSTNode) -> bool:
+    """Whether a `break`, `return` or `raise` (outside nested functions) can end the loop."""
+    stack: list[cst.CSTNode] = [block]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Break | cst.Return | cst.Raise):
+            return True
+        if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            continue
+        stack.extend(node.children)
+    return False
 
 
 def _bare(statement: cst.BaseStatement) -> cst.BaseStatement:

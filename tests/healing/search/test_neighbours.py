@@ -1,6 +1,6 @@
 """Statements inserted or removed, modelled on their neighbours."""
 
-from tests.healing.search.helpers import code, swapped, wide_variants
+from tests.healing.search.helpers import code, swapped, variants, wide_variants
 
 TOTALS = code(
     """
@@ -63,3 +63,19 @@ def test_the_statement_before_can_be_removed() -> None:
     )
     found = wide_variants(source, "return rows", "remove_statement")
     assert swapped(source, "    rows.pop(0)\n", "") in found
+
+
+def test_a_loop_that_cannot_end_gets_its_step_in_the_first_pass() -> None:
+    fixed = swapped(
+        TOTALS,
+        "        totals.append(total)\n",
+        "        totals.append(total)\n        index += 1\n",
+    )
+    assert variants(TOTALS, "total += values", "insert_statement")[0] == fixed
+
+
+def test_a_loop_left_by_break_waits_for_the_later_ring() -> None:
+    source = swapped(
+        TOTALS, "        totals.append(total)\n", "        totals.append(total)\n        break\n"
+    )
+    assert variants(source, "total += values", "insert_statement") == []

@@ -9,6 +9,10 @@ def test_a_fall_at_the_end_is_not_a_rise():
     assert rises([1, 2, 3, 0]) == 2
 
 
+def test_a_rise_after_a_fall():
+    assert rises([2, 1, 3]) == 1
+
+
 def test_flat_series_never_rises():
     assert rises([4, 4, 4]) == 0
 

@@ -7,6 +7,10 @@ def test_finds_the_first_item():
     assert find(ITEMS, 2) == 0
 
 
+def test_finds_an_item_in_the_lower_half():
+    assert find(ITEMS, 5) == 2
+
+
 def test_finds_an_item_in_the_upper_half():
     assert find(ITEMS, 11) == 4
 
