@@ -13,6 +13,10 @@ def test_a_rise_after_a_fall():
     assert rises([2, 1, 3]) == 1
 
 
+def test_a_steady_climb_rises_at_every_step():
+    assert rises([1, 2, 3, 4, 5]) == 4
+
+
 def test_flat_series_never_rises():
     assert rises([4, 4, 4]) == 0
 
