@@ -21,6 +21,7 @@ TEMPLATES = (
     "name_typo",
     "attribute_typo",
     "str_concat",
+    "runaway_recursion",
 )
 SEARCH_OPERATORS = (
     "comparison",

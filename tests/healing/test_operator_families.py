@@ -25,7 +25,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "bench" / "corpus"
     ("case", "operator", "expected"),
     [
         ("logic/totals", "insert_statement", "        index += 1\n"),
-        ("logic/search", "recursive_argument", "find(items, target, middle + 1, high)"),
+        ("logic/search", "runaway_recursion", "find(items, target, middle + 1, high)"),
         ("logic/scores", "return_value", "    return scaled\n"),
         ("logic/logtail", "bound", "return lines[-count:]\n"),
         ("logic/rises", "bound", "range(1, len(values))"),

@@ -10,6 +10,7 @@ from app.healing.templates.moved_import import MovedImport
 from app.healing.templates.name_typo import NameTypo
 from app.healing.templates.none_guard import NoneGuard
 from app.healing.templates.none_iterable import NoneIterable
+from app.healing.templates.runaway_recursion import RunawayRecursion
 from app.healing.templates.str_concat import StrConcat
 from app.healing.templates.unbound_local import UnboundLocal
 
@@ -29,6 +30,7 @@ def catalogue() -> list[Template]:
         NameTypo(),
         AttributeTypo(),
         StrConcat(),
+        RunawayRecursion(),
     ]
 
 
