@@ -215,7 +215,12 @@ class CandidateSearch:
                 await self.reject(verdict.candidate, verdict.reason)
         if not accepted:
             return None
-        # Among passing candidates the smallest edit wins (ties: the likelier, proposed first).
+        if not self.targets:
+            # Nothing failed to begin with (a crash no test reproduces): "accepted" only says
+            # nothing regressed, which says nothing of size, so the likeliest proposal wins.
+            return accepted[0]
+        # Among candidates that pass the failing tests the smallest edit wins (ties: the
+        # likelier, proposed first).
         return min(accepted, key=lambda verdict: edit_size(verdict.candidate, context.files))
 
 
