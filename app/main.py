@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.api import functions, health, webhooks
+from app.api.bodies import BodyBudget, BodyGuard
 from app.api.deps import WebhookSecrets
 from app.dashboard.routes import router as dashboard_router
 from app.services import Services, open_services
@@ -48,6 +49,13 @@ def create_app(
     if services is not None:
         app.state.services = services
     app.state.secrets = WebhookSecrets(github=github_secret, sentry=sentry_secret)
+    app.state.body_budget = BodyBudget(settings.http_unauthenticated_body_bytes)
+    app.add_middleware(
+        BodyGuard,
+        budget=app.state.body_budget,
+        max_bytes=settings.max_webhook_bytes,
+        timeout_seconds=settings.http_body_timeout_seconds,
+    )
     app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(functions.router)

@@ -11,11 +11,13 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.database import create_engine, ensure_schema, event_store
+from app.environments.cache import EnvironmentCache
+from app.environments.wiring import environment_cache
 from app.events.model import Event
 from app.events.store import EventStore
 from app.settings import Settings
 from functions import ServerlessRuntime, register_metrics
-from functions.sandbox import Sandbox
+from functions.sandbox import Sandbox, SandboxUnavailable
 from workers.handlers import default_router
 from workers.jobs import EventJob, Router
 from workers.queue import ArqQueue, InProcessQueue, JobQueue
@@ -32,10 +34,19 @@ class Services:
     queue: JobQueue
     relay: OutboxRelay
     router: Router
-    sandbox: Sandbox
+    sandbox: Sandbox | None  # None: untrusted code cannot run here, `sandbox_problem` says why
+    # Repositories' environments, built through `sandbox`: one cache per process (None with it).
+    environments: EnvironmentCache | None
     functions: ServerlessRuntime
     # Metrics that belong to these services rather than to the process (tests open many).
     metrics: CollectorRegistry
+    sandbox_problem: str | None = None
+
+    def sandbox_state(self) -> str:
+        """ "ok", "degraded" (opted into, for development) or "unavailable: <why>"."""
+        if self.sandbox is None:
+            return f"unavailable: {self.sandbox_problem}"
+        return "ok" if self.sandbox.mode == "bubblewrap" else "degraded"
 
     @property
     def queue_kind(self) -> str:
@@ -90,7 +101,16 @@ async def open_services(
         await engine.dispose()
         raise
     store = event_store(engine)
-    router = router or default_router(settings, store)
+    sandbox: Sandbox | None = None
+    sandbox_problem: str | None = None
+    try:
+        sandbox = Sandbox(allow_degraded=settings.sandbox_allow_degraded)
+    except SandboxUnavailable as unavailable:
+        # Webhooks are still stored; healing and functions refuse, and /readyz says why.
+        sandbox_problem = str(unavailable)
+        log.error("untrusted code cannot run: %s", sandbox_problem)
+    environments = environment_cache(settings, sandbox) if sandbox is not None else None
+    router = router or default_router(settings, store, sandbox=sandbox, environments=environments)
     queue: JobQueue
     if settings.redis_url:
         queue = ArqQueue(settings.redis_url, queue_name=settings.queue_name)
@@ -108,7 +128,6 @@ async def open_services(
         **relay_options,
     )
     await relay.start()
-    sandbox = Sandbox(allow_degraded=settings.sandbox_allow_degraded)
 
     async def record_invocation(event: Event) -> None:
         await store.append(event.stream, event)
@@ -123,4 +142,16 @@ async def open_services(
             "queue": "arq" if settings.redis_url else "in-process",
         },
     )
-    return Services(settings, engine, store, queue, relay, router, sandbox, functions, metrics)
+    return Services(
+        settings,
+        engine,
+        store,
+        queue,
+        relay,
+        router,
+        sandbox,
+        environments,
+        functions,
+        metrics,
+        sandbox_problem,
+    )

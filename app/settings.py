@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     github_webhook_secret: SecretStr | None = None
     sentry_webhook_secret: SecretStr | None = None
     max_webhook_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    # Slow clients: a request's headers, then its whole body, must arrive within these.
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Bytes of request bodies held at once before anyone sending them is authenticated.
+    http_unauthenticated_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     job_max_tries: int = Field(default=5, ge=1)
     job_timeout_seconds: float = Field(default=300.0, gt=0)
     job_retry_base_seconds: float = Field(default=1.0, ge=0)
@@ -43,7 +48,10 @@ class Settings(BaseSettings):
     event_handler_hooks: str = ""
     log_level: str = "INFO"
     log_json: bool = True
-    sandbox_allow_degraded: bool = True
+    # Without a working bubblewrap untrusted code does not run; true allows a fallback that
+    # isolates no files, for local development only and never as root.
+    sandbox_allow_degraded: bool = False
+    sandbox_disk_mb: int = Field(default=1024, gt=0)  # a run's work directory (a tmpfs)
     functions_token_secret: SecretStr | None = None
     functions_checkouts_dir: Path | None = None
     sentry_dsn: SecretStr | None = None
@@ -86,6 +94,7 @@ class Settings(BaseSettings):
     environment_index_hosts: str = ""  # comma-separated extra hosts the index serves files from
     environment_build_seconds: float = Field(default=600.0, gt=0)  # wall clock per build
     environment_build_memory_mb: int = Field(default=4096, gt=0)  # address space per build
+    environment_build_disk_mb: int = Field(default=4096, gt=0)  # everything one build writes
     # Interpreters repositories' environments may use besides pyenv's and /usr/bin/python3.X.
     environment_interpreters: str = ""  # paths separated by commas or os.pathsep
 
@@ -121,6 +130,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "LOST_JOBS_GRACE_SECONDS must exceed REDIS_RECONNECT_MAX_SECONDS: a job Redis "
                 "lost could otherwise start again before the worker still running it reconnects"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _budget_holds_a_webhook(self) -> Settings:
+        if self.http_unauthenticated_body_bytes < self.max_webhook_bytes:
+            raise ValueError(
+                "HTTP_UNAUTHENTICATED_BODY_BYTES must be at least MAX_WEBHOOK_BYTES: the largest "
+                "webhook could otherwise never be read"
             )
         return self
 

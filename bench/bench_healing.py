@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.environments.repository_tests import RepositoryTests
 from app.healing.candidate_search import Budget
 from app.healing.engine import build_healer, heal_repository
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
@@ -75,13 +76,15 @@ async def run_case(case: Path, budget: float, runner: CommandRunner) -> list[Row
     command = str(spec.get("test_command") or "python -m pytest -q")
     rows = []
     for source, incident in inputs(case, spec):
-        healer = build_healer(runner=runner, budget=Budget(seconds=budget), test_command=command)
+        healer = build_healer(runner=runner, budget=Budget(seconds=budget))
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="kintsugi-case-") as scratch:
             copy = Path(scratch) / case.name
             shutil.copytree(case, copy, ignore=shutil.ignore_patterns("__pycache__"))
             try:
-                result = await heal_repository(healer, copy, incident, test_command=command)
+                # The corpus needs nothing installed: Kintsugi's interpreter runs its tests.
+                tests = RepositoryTests.without_environment(command)
+                result = await heal_repository(healer, copy, incident, tests=tests)
             except Exception as error:  # a crash of one case is a row, not the end
                 rows.append(
                     Row(

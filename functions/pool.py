@@ -172,6 +172,7 @@ class WarmPool:
             max_file_mb=16,
             max_open_files=128,
             tmp_mb=64,
+            disk_mb=64,
         )
         argv = [self._sandbox.python, "-I", "-S", "-c", _worker_source()]
         process = await self._sandbox.start(argv, workdir=workdir, limits=limits)

@@ -32,7 +32,7 @@ from functions.invocation import (
 )
 from functions.metrics import FunctionStats, InvocationLog
 from functions.pool import PoolKey, WarmPool, WorkerFailed
-from functions.sandbox import Sandbox
+from functions.sandbox import Sandbox, SandboxUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +226,12 @@ class ServerlessRuntime:
         self, name: str, target: _Declared, event: dict[str, Any], invocation_id: str
     ) -> _Outcome:
         spec = target.spec
-        pool = self._warm_pool()
+        try:
+            pool = self._warm_pool()
+        except SandboxUnavailable as unavailable:
+            return _Outcome(
+                CheckedResult(FUNCTION_ERROR, error=str(unavailable)), "cold", spec.region
+            )
         try:
             source = await asyncio.to_thread(read_text, target.checkout, spec.file)
         except (OSError, RepositoryPathRefused) as error:

@@ -17,12 +17,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
-from app.errors import ConfigurationError
+from app.workspace import DEFAULT_MAX_ENTRIES
 from functions import reaper
 from functions.sandbox_command import RlimitSpec, bubblewrap_argv, interpreter_roots, sandbox_env
+from functions.sandbox_ending import staged, until_ended
 from functions.sandbox_outcome import Outcome, run_outcome, with_measured_usage
+from functions.sandbox_probe import (
+    INSTALL_BUBBLEWRAP,
+    SandboxUnavailable,
+    bubblewrap_problem,
+    refuse_degraded,
+)
 from functions.sandbox_process import SandboxedProcess, capture
-from functions.sandbox_users import UidPool, chown_tree, reap_uid
+from functions.sandbox_stage import StagedWorkdir, StageFailed
+from functions.sandbox_users import UidPool, reap_uid
+
+__all__ = ["INSTALL_BUBBLEWRAP", "Sandbox", "SandboxLimits", "SandboxResult", "SandboxUnavailable"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +54,8 @@ class SandboxLimits:
     wall_seconds: float = 120
     max_output_bytes: int = 1_000_000
     tmp_mb: int = 256
+    disk_mb: int = 1024  # the work directory, a tmpfs of this size under bubblewrap
+    max_entries: int = DEFAULT_MAX_ENTRIES  # files, folders and links it may leave
 
     def rlimits(self) -> RlimitSpec:
         return RlimitSpec(
@@ -70,31 +82,36 @@ class SandboxResult:
 
 
 class Sandbox:
-    """Runs commands isolated from the host: no network, read-only system, only `workdir` writable.
+    """Runs commands isolated from the host: no network, read-only system, and a work
+    directory that is a size-bounded tmpfs copied from and back to `workdir`.
 
-    `mode` is decided once, by starting the interpreter under bubblewrap; where that fails the
-    sandbox falls back to rlimits + a cleared environment + a new session ("degraded"), unless
-    `allow_degraded` is False.
+    `mode` is decided once, by starting the interpreter under bubblewrap (`bwrap`, found on
+    PATH unless given). Where that fails the sandbox refuses to exist (`SandboxUnavailable`),
+    unless `allow_degraded`: then, for local development only and never as root, commands run
+    with rlimits, a cleared environment and a new session ("degraded").
     """
 
-    def __init__(self, *, allow_degraded: bool = True, python: str | None = None) -> None:
+    def __init__(
+        self, *, allow_degraded: bool = False, python: str | None = None, bwrap: str | None = None
+    ) -> None:
         self.python = python or sys.executable
-        self._bwrap = shutil.which("bwrap")
+        self._bwrap = bwrap if bwrap is not None else shutil.which("bwrap")
         self._setpriv = shutil.which("setpriv") if os.geteuid() == 0 else None
         self._roots = interpreter_roots(self.python)
-        self.mode: SandboxMode = "bubblewrap" if self._bubblewrap_works() else "degraded"
-        if self.mode == "degraded":
-            if not allow_degraded:
-                raise ConfigurationError(
-                    "bubblewrap (bwrap) is missing or cannot create a sandbox here, and "
-                    "SANDBOX_ALLOW_DEGRADED is false: install the `bubblewrap` package or allow "
-                    "the weaker fallback."
-                )
-            log.warning(
-                "sandbox degraded: bubblewrap is unusable, untrusted code runs with rlimits and a "
-                "cleared environment only (no filesystem or network isolation)",
-                extra={"sandbox_mode": self.mode, "bwrap": self._bwrap},
-            )
+        self.problem = bubblewrap_problem(self._bwrap, self.python, self._roots, self._drop_to)
+        self.mode: SandboxMode = "bubblewrap" if self.problem is None else "degraded"
+        if self.problem is None:
+            return
+        refuse_degraded(self.problem, allow_degraded)
+        log.warning(
+            "sandbox degraded: bubblewrap is unusable, untrusted code runs with rlimits and a "
+            "cleared environment only (no filesystem, network or disk isolation); for local "
+            "development only",
+            extra={"sandbox_mode": self.mode, "bwrap": self._bwrap, "reason": self.problem},
+        )
+
+    def _drop_to(self) -> contextlib.AbstractContextManager[tuple[str, int] | None]:
+        return _dropped(self._setpriv)
 
     async def run(
         self,
@@ -106,14 +123,12 @@ class Sandbox:
         stdin: bytes | None = None,
         readonly_binds: Sequence[Path] = (),
     ) -> SandboxResult:
-        """Run `argv` to its end (or its limits) and report what happened."""
+        """Run `argv` to its end (or its limits) and report what happened. What it leaves in
+        the work directory is copied back to `workdir` when it ends by itself; a run stopped at
+        a limit leaves `workdir` as it was."""
         limits = limits or SandboxLimits()
         started = time.monotonic()
-        report_read, report_write = os.pipe()
-        if self.mode == "bubblewrap":
-            # bwrap does not hand back its child's rusage; the reaper measures it inside.
-            argv = [self.python, "-I", "-S", "-c", _reaper_source(), str(report_write), *argv]
-        with _stdin_file(stdin) as stdin_file, os.fdopen(report_read, "rb") as report:
+        with _stdin_file(stdin) as stdin_file:
             try:
                 process = await self.start(
                     argv,
@@ -122,22 +137,18 @@ class Sandbox:
                     env=env,
                     stdin=stdin_file,
                     readonly_binds=readonly_binds,
-                    pass_fds=(report_write,),
+                    collect=True,
                 )
-            finally:
-                os.close(report_write)
+            except StageFailed as failed:
+                return _never_started(str(failed), time.monotonic() - started)
             assert process.stdout is not None and process.stderr is not None
             outputs = asyncio.gather(
                 capture(process.stdout, limits.max_output_bytes),
                 capture(process.stderr, limits.max_output_bytes),
             )
-            timed_out = False
             try:
-                ended = await asyncio.wait_for(process.wait(), limits.wall_seconds)
-            except TimeoutError:
-                timed_out = True
-                process.kill()
-                ended = await process.wait()
+                remaining = limits.wall_seconds - (time.monotonic() - started)
+                ending = await until_ended(process, remaining, limits.max_entries)
             finally:
                 # Whatever happens to the caller, nothing of this run outlives it.
                 process.kill()
@@ -150,8 +161,8 @@ class Sandbox:
             finally:
                 for stream in (process.stdout, process.stderr):
                     stream.close()
-            ended = with_measured_usage(ended, report.read())
-        stderr = err.text()
+        ended = with_measured_usage(ending.exit, ending.report)
+        stderr = err.text() + ending.note(limits.disk_mb, limits.tmp_mb)
         return SandboxResult(
             exit_code=ended.exit_code,
             stdout=out.text(),
@@ -159,7 +170,7 @@ class Sandbox:
             wall_seconds=time.monotonic() - started,
             cpu_seconds=ended.cpu_seconds,
             peak_memory_mb=ended.peak_memory_mb,
-            outcome=run_outcome(ended, timed_out, limits.cpu_seconds, stderr),
+            outcome=run_outcome(ended, ending.timed_out, limits.cpu_seconds, stderr, ending.disk),
             truncated=bool(out.dropped or err.dropped),
         )
 
@@ -173,80 +184,120 @@ class Sandbox:
         stdin: IO[bytes] | int | None = subprocess.PIPE,
         readonly_binds: Sequence[Path] = (),
         pass_fds: Sequence[int] = (),
+        collect: bool = False,
     ) -> SandboxedProcess:
         """Start `argv` in the sandbox and hand back the live process (pipes on stdout/stderr).
 
-        Only the wall clock is left to the caller; every other limit is already in force.
-        """
+        Only the wall clock is left to the caller; every other limit is already in force. With
+        `collect`, the sandbox waits once the command has ended until the caller has copied
+        the results back (`SandboxedProcess.stage`) and released it."""
         workdir, readonly = _real_paths(workdir, readonly_binds)
         child_env = sandbox_env(workdir, self.python, env)
-        owner = workdir.stat()
-        uid: int | None = None
-        if self.mode == "bubblewrap":
-            if self._setpriv is not None:
-                uid = _UIDS.acquire()
-                await asyncio.to_thread(chown_tree, workdir, uid, uid)
-            command = bubblewrap_argv(
-                self._bwrap or "bwrap",
-                argv,
-                workdir=workdir,
-                env=child_env,
-                readonly=[*self._roots, *readonly],
-                tmp_bytes=limits.tmp_mb * _MB,
-                drop_to=(self._setpriv, uid) if self._setpriv and uid is not None else None,
-            )
-            popen_env: dict[str, str] = {"PATH": child_env["PATH"]}
-        else:
-            command, popen_env = list(argv), child_env
+        if self.mode == "degraded":
+            popen = _spawn(argv, workdir, child_env, stdin, limits.rlimits(), pass_fds)
+            return SandboxedProcess(popen, _nothing)
+        uid = _UIDS.acquire() if self._setpriv is not None else None
+        report_read, report_write = os.pipe()
+        gate_read, gate_write = os.pipe()
+        info_read, info_write = os.pipe()
+        stage = StagedWorkdir(
+            workdir, limits.disk_mb * _MB, uid, report=report_read, gate=gate_write
+        )
+        reaper = [self.python, "-I", "-S", "-c", _reaper_source(), str(report_write)]
+        command = bubblewrap_argv(
+            self._bwrap or "bwrap",
+            [*reaper, str(gate_read), *argv],
+            workdir=workdir,
+            env=child_env,
+            readonly=[*self._roots, *readonly],
+            tmp_bytes=limits.tmp_mb * _MB,
+            disk_bytes=limits.disk_mb * _MB,
+            drop_to=(self._setpriv, uid) if self._setpriv and uid is not None else None,
+            info_fd=info_write,
+        )
 
         async def cleanup() -> None:
+            stage.close()
             if uid is None or self._setpriv is None:
                 return
             try:
                 await reap_uid(uid, self._setpriv)
-                # Hand the tree back so git and the host see the owner they expect.
-                await asyncio.to_thread(chown_tree, workdir, owner.st_uid, owner.st_gid)
             finally:
                 _UIDS.release(uid)
 
+        fds = (report_write, gate_read, info_write)
         try:
-            popen = _spawn(command, workdir, popen_env, stdin, limits.rlimits(), pass_fds)
+            popen = _spawn(
+                command,
+                workdir,
+                {"PATH": child_env["PATH"]},
+                stdin,
+                limits.rlimits(),
+                (*fds, *pass_fds),
+            )
         except BaseException:
+            os.close(info_read)
             await cleanup()
             raise
-        return SandboxedProcess(popen, cleanup)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        process = SandboxedProcess(popen, cleanup, stage)
+        try:
+            with os.fdopen(info_read, "rb") as info:
+                await staged(stage, info.fileno())
+            stage.start(collect=collect)
+        except StageFailed as failed:
+            process.kill()
+            await process.wait()
+            said = _said(process)
+            raise StageFailed(f"{failed}{': ' + said if said else ''}") from failed
+        except BaseException:
+            process.kill()
+            await process.wait()
+            raise
+        return process
 
-    def _bubblewrap_works(self) -> bool:
-        if self._bwrap is None:
-            return False
-        with tempfile.TemporaryDirectory(prefix="kintsugi-probe-") as probe:
-            workdir = Path(probe)
-            uid = _UIDS.acquire() if self._setpriv else None
-            try:
-                if uid is not None:
-                    os.chown(workdir, uid, uid)
-                command = bubblewrap_argv(
-                    self._bwrap,
-                    [self.python, "-c", "pass"],
-                    workdir=workdir,
-                    env=sandbox_env(workdir, self.python, None),
-                    readonly=self._roots,
-                    tmp_bytes=_MB,
-                    drop_to=(self._setpriv, uid) if self._setpriv and uid is not None else None,
-                )
-                done = subprocess.run(command, capture_output=True, timeout=30, check=False)
-            except (OSError, subprocess.TimeoutExpired) as error:
-                log.warning("bubblewrap probe failed: %s", error)
-                return False
-            finally:
-                if uid is not None:
-                    _UIDS.release(uid)
-        if done.returncode != 0:
-            log.warning(
-                "bubblewrap probe failed",
-                extra={"exit_code": done.returncode, "stderr": done.stderr[-500:].decode()},
-            )
-        return done.returncode == 0
+
+def _said(process: SandboxedProcess) -> str:
+    """The end of what an ended sandbox wrote to stderr before its command started."""
+    if process.stderr is None:
+        return ""
+    os.set_blocking(process.stderr.fileno(), False)
+    try:
+        return (process.stderr.read(4096) or b"").decode(errors="replace").strip()[-500:]
+    except OSError:
+        return ""
+
+
+@contextlib.contextmanager
+def _dropped(setpriv: str | None) -> Iterator[tuple[str, int] | None]:
+    """(setpriv, a uid of its own) for one sandbox while the host runs as root, else None."""
+    if setpriv is None:
+        yield None
+        return
+    uid = _UIDS.acquire()
+    try:
+        yield setpriv, uid
+    finally:
+        _UIDS.release(uid)
+
+
+def _never_started(reason: str, seconds: float) -> SandboxResult:
+    return SandboxResult(
+        exit_code=None,
+        stdout="",
+        stderr=f"[sandbox: {reason}]\n",
+        wall_seconds=seconds,
+        cpu_seconds=0.0,
+        peak_memory_mb=0.0,
+        outcome="error",
+        truncated=False,
+    )
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _real_paths(workdir: Path, readonly: Sequence[Path]) -> tuple[Path, list[Path]]:

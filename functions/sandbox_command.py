@@ -91,9 +91,16 @@ def interpreter_roots(python: str) -> list[Path]:
         for path in (candidate.absolute(), Path(os.path.realpath(candidate))):
             if path == Path("/") or _is_within(path, Path("/usr")):
                 continue  # the system directories are bound already
-            if path.is_dir() and path not in roots:
+            if _is_dir(path) and path not in roots:
                 roots.append(path)
     return roots
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except PermissionError:
+        return False  # not ours to bind, and not needed: the interpreter started without it
 
 
 def _is_within(path: Path, parent: Path) -> bool:
@@ -108,6 +115,9 @@ def _system_mounts() -> Iterator[str]:
             yield from ("--symlink", os.readlink(path), name)
         elif path.is_dir():
             yield from ("--ro-bind", name, name)
+    # Made before anything is bound inside it: a parent bwrap creates itself is mode 0700,
+    # which a dropped uid cannot enter.
+    yield from ("--perms", "0755", "--dir", "/etc")
     for name in _ETC_ENTRIES:
         if os.path.lexists(name):
             yield from ("--ro-bind-try", name, name)
@@ -121,9 +131,15 @@ def bubblewrap_argv(
     env: Mapping[str, str],
     readonly: Sequence[Path],
     tmp_bytes: int,
+    disk_bytes: int,
     drop_to: tuple[str, int] | None,
+    info_fd: int | None = None,
 ) -> list[str]:
-    """The bwrap command line; `drop_to` is (setpriv path, uid) when the host runs as root."""
+    """The bwrap command line; `drop_to` is (setpriv path, uid) when the host runs as root.
+
+    `workdir` is not the host folder but a tmpfs of `disk_bytes` at its path, which the caller
+    fills and empties (functions.sandbox_stage); `info_fd` receives bwrap's JSON naming the
+    sandbox's init pid."""
     command = [
         bwrap,
         "--unshare-ipc",
@@ -138,15 +154,19 @@ def bubblewrap_argv(
     ]
     if os.geteuid() != 0:
         command.append("--unshare-user")
+    if info_fd is not None:
+        command += ["--info-fd", str(info_fd)]
     command += _system_mounts()
     command += ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     # Host directories bound at their own path: everything beneath them exists already.
     bound: list[Path] = [Path("/usr")]
     created: set[Path] = {Path("/"), Path("/tmp")}
-    binds = [("--bind", workdir)] + [("--ro-bind", path) for path in readonly]
-    for flag, path in binds:
+    command += _parent_dirs(workdir, bound, created)
+    command += ["--perms", "0700", "--size", str(disk_bytes), "--tmpfs", str(workdir)]
+    bound.append(workdir)
+    for path in readonly:
         command += _parent_dirs(path, bound, created)
-        command += [flag, str(path), str(path)]
+        command += ["--ro-bind", str(path), str(path)]
         bound.append(path)
     command += ["--proc", "/proc", "--dev", "/dev", "--chdir", str(workdir), "--clearenv"]
     for key, value in env.items():

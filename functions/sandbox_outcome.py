@@ -8,7 +8,7 @@ from typing import Literal
 
 from functions.sandbox_process import ProcessExit
 
-Outcome = Literal["ok", "error", "timeout", "memory", "killed"]
+Outcome = Literal["ok", "error", "timeout", "memory", "disk", "killed"]
 
 _SIGXCPU = 24
 _SIGKILL = 9
@@ -28,10 +28,15 @@ def with_measured_usage(ended: ProcessExit, report: bytes) -> ProcessExit:
         return ended
 
 
-def run_outcome(ended: ProcessExit, timed_out: bool, cpu_limit: float, stderr: str) -> Outcome:
-    """Why a run ended, from how its process exited and what it said last."""
+def run_outcome(
+    ended: ProcessExit, timed_out: bool, cpu_limit: float, stderr: str, disk: bool = False
+) -> Outcome:
+    """Why a run ended, from how its process exited and what it said last; `disk` when its
+    work directory or /tmp filled up."""
     if timed_out:
         return "timeout"
+    if disk:
+        return "disk"
     if ended.signal == _SIGXCPU or (ended.signal == _SIGKILL and ended.cpu_seconds >= cpu_limit):
         return "timeout"
     if ended.exit_code != 0 and any(marker in stderr[-2_000:] for marker in _MEMORY_MARKERS):

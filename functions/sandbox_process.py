@@ -10,7 +10,10 @@ import signal
 import subprocess
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from functions.sandbox_stage import StagedWorkdir
 
 _READ_CHUNK = 65_536
 
@@ -43,8 +46,12 @@ class SandboxedProcess:
     """One sandboxed process tree, led by the process `popen` started in its own session."""
 
     def __init__(
-        self, popen: subprocess.Popen[bytes], cleanup: Callable[[], Awaitable[None]]
+        self,
+        popen: subprocess.Popen[bytes],
+        cleanup: Callable[[], Awaitable[None]],
+        stage: StagedWorkdir | None = None,
     ) -> None:
+        self.stage = stage  # the work directory's tmpfs under bubblewrap; None when degraded
         self._popen = popen
         self._cleanup = cleanup
         self._exit: ProcessExit | None = None

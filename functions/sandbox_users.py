@@ -103,11 +103,3 @@ async def reap_uid(uid: int, setpriv: str) -> None:
             last_kill = waited
         # Usually the kernel is still tearing the pid namespace down: give it a moment.
         await asyncio.sleep(0.005)
-
-
-def chown_tree(root: os.PathLike[str] | str, uid: int, gid: int) -> None:
-    """Give a directory tree to `uid`, never following symlinks out of it."""
-    os.lchown(root, uid, gid)
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in (*dirnames, *filenames):
-            os.lchown(os.path.join(dirpath, name), uid, gid)

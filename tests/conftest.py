@@ -37,6 +37,27 @@ def require_service(variable: str) -> str:
     pytest.skip(f"{variable} is not set: integration test skipped")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def environment_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the repositories' environments the tests build are cached (content-keyed, so
+    shared safely): ENVIRONMENT_CACHE_DIR when set (CI keeps it between runs), else a folder
+    of this session."""
+    from app.settings import get_settings
+
+    configured = os.environ.get("ENVIRONMENT_CACHE_DIR")
+    if configured:
+        yield Path(configured)
+        return
+    path = tmp_path_factory.mktemp("environments")
+    os.environ["ENVIRONMENT_CACHE_DIR"] = str(path)
+    get_settings.cache_clear()
+    try:
+        yield path
+    finally:
+        os.environ.pop("ENVIRONMENT_CACHE_DIR", None)
+        get_settings.cache_clear()
+
+
 @contextmanager
 def scratch_postgres(prefix: str) -> Iterator[str]:
     """An empty PostgreSQL database of its own, dropped afterwards; yields its URL."""

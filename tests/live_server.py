@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from app.api.serving import server_config
 from app.ingest.signatures import github_signature
 from app.main import create_app
 from app.services import open_services
@@ -39,7 +40,7 @@ class LiveServer:
     async def _serve(self) -> None:
         services = await open_services(self.settings, router=self.router)
         app = create_app(self.settings, services=services, setup=self.setup)
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        config = server_config(app, self.settings, log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
         original_startup = self.server.startup
 

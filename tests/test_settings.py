@@ -52,3 +52,9 @@ def test_every_setting_is_documented_in_env_example() -> None:
 def test_lost_jobs_must_wait_longer_than_a_worker_takes_to_reconnect() -> None:
     with pytest.raises(ValueError, match="LOST_JOBS_GRACE_SECONDS must exceed"):
         Settings(_env_file=None, redis_reconnect_max_seconds=5, lost_jobs_grace_seconds=5)
+
+
+def test_the_unauthenticated_body_budget_must_hold_the_largest_webhook() -> None:
+    with pytest.raises(ValueError, match="HTTP_UNAUTHENTICATED_BODY_BYTES must be at least"):
+        Settings(_env_file=None, max_webhook_bytes=2048, http_unauthenticated_body_bytes=1024)
+    assert Settings(_env_file=None).http_unauthenticated_body_bytes >= 25 * 1024 * 1024

@@ -15,12 +15,14 @@ from pydantic import ValidationError
 
 from app import jsoncodec
 from app.database import create_engine, ensure_schema, event_store
+from app.environments.wiring import environment_cache
 from app.events.model import Event
 from app.events.sql import SqlEventStore
 from app.observability import log_context
 from app.services import event_job
 from app.settings import Settings
 from app.telemetry import freeze_long_lived_objects
+from functions.sandbox import Sandbox, SandboxUnavailable
 from workers.handlers import default_router
 from workers.jobs import EventJob, JobOutcome, Router
 from workers.queue import ArqQueue, region_queue
@@ -64,7 +66,11 @@ async def evolve_nightly(ctx: dict[str, Any]) -> str:
     if recorded is None:
         log.info("nightly evolution replays the corpus only (no GitHub App to clone cases with)")
     evolver = configured_evolver(
-        settings, ctx["store"], llm_provider=configured_llm(settings), recorded=recorded
+        settings,
+        ctx["store"],
+        llm_provider=configured_llm(settings),
+        recorded=recorded,
+        environments=ctx["environments"],
     )
     return str((await evolver.evolve())["status"])
 
@@ -75,6 +81,8 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
         raise ValueError("REDIS_URL must be set to run an arq worker")
 
     async def startup(ctx: dict[str, Any]) -> None:
+        if router is None:
+            _require_sandbox_for_app(settings)
         engine = create_engine(settings.resolved_database_url)
         await ensure_schema(engine, auto_migrate=settings.is_sqlite)
         store = event_store(engine)
@@ -82,9 +90,15 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
         ctx["settings"] = settings
         # arq keeps each job's result (`keep_result`), so a finished job's id is refused for an
         # hour: its done mark need not hold the job up.
-        ctx["event_job"] = event_job(
-            settings, store, router or default_router(settings, store), defer_done_marks=True
+        # One sandbox and one environment cache for every job of this worker.
+        # A worker with an App refused above without one; without an App nothing runs in it.
+        sandbox = _sandbox_if_usable(settings)
+        environments = environment_cache(settings, sandbox) if sandbox is not None else None
+        ctx["environments"] = environments
+        routed = router or default_router(
+            settings, store, sandbox=sandbox, environments=environments
         )
+        ctx["event_job"] = event_job(settings, store, routed, defer_done_marks=True)
         # For handing over again the jobs a restarted Redis lost (`WakeableWorker`).
         assert settings.redis_url is not None
         queue = ArqQueue(settings.redis_url, queue_name=settings.queue_name)
@@ -126,6 +140,24 @@ def worker_options(settings: Settings, *, router: Router | None = None) -> dict[
         "reconnect_max_seconds": settings.redis_reconnect_max_seconds,
         "requeue_lost": requeue_lost,
     }
+
+
+def _require_sandbox_for_app(settings: Settings) -> None:
+    """A worker with a GitHub App runs repositories' tests and functions: it refuses to start
+    without a working sandbox (`SandboxUnavailable` names the cause and the remedy)."""
+    from app.github.auth import app_credentials
+    from workers.github_handlers import require_sandbox
+
+    if app_credentials(settings) is not None:
+        require_sandbox(settings)
+
+
+def _sandbox_if_usable(settings: Settings) -> Sandbox | None:
+    try:
+        return Sandbox(allow_degraded=settings.sandbox_allow_degraded)
+    except SandboxUnavailable as unavailable:
+        log.warning("no sandbox in this worker: %s", unavailable)
+        return None
 
 
 async def requeue_lost(ctx: dict[str, Any]) -> int:
@@ -176,8 +208,9 @@ def region_worker_options(
         if run is not None:
             ctx["run_functions"] = run
         else:
-            from workers.github_handlers import region_function_runner
+            from workers.github_handlers import region_function_runner, require_sandbox
 
+            require_sandbox(settings)
             ctx["run_functions"] = region_function_runner(settings, store, region)
         log.info("region worker ready", extra={"region": region})
 

@@ -11,6 +11,8 @@ from app.commands.handler import CommandHandler
 from app.data.cache import shared_cache
 from app.data.fix_memory_log import FixMemoryFromLog, outcome_log
 from app.data.ports import Cache
+from app.environments.cache import EnvironmentCache
+from app.environments.wiring import environment_cache
 from app.errors import ConfigurationError
 from app.events.model import Event, EventType
 from app.events.store import EventStore
@@ -26,12 +28,12 @@ from app.github.repo_configs import RepoConfigs
 from app.github.sentry_source import SentryHealing, SentryProjects
 from app.healing import Budget
 from app.healing.hang_guard import HangGuard
-from app.healing.runner import CommandRunner
+from app.healing.runner import CommandRunner, SandboxCommandRunner
 from app.llm import LLMProviderAbstraction, SharedResponseCache
 from app.settings import Settings
 from functions import ServerlessRuntime
 from functions.runtime import EventSink
-from functions.sandbox import Sandbox
+from functions.sandbox import Sandbox, SandboxUnavailable
 from workers.jobs import Router
 from workers.queue import ArqQueue
 
@@ -49,6 +51,12 @@ def _secrets(settings: Settings) -> list[str]:
         settings.sentry_dsn,
     ]
     return [value.get_secret_value() for value in values if value is not None]
+
+
+def require_sandbox(settings: Settings) -> Sandbox:
+    """The sandbox this process runs repositories' code in, or `SandboxUnavailable` saying
+    why there is none: a worker refuses to start rather than take jobs it cannot run."""
+    return Sandbox(allow_degraded=settings.sandbox_allow_degraded)
 
 
 def _runtimes(settings: Settings) -> Callable[[EventSink], ServerlessRuntime]:
@@ -70,12 +78,30 @@ def register_github_handlers(
     *,
     runner: CommandRunner | None = None,
     github: GitHubApp | None = None,
+    sandbox: Sandbox | None = None,
+    environments: EnvironmentCache | None = None,
 ) -> bool:
-    """Route GitHub events to the App's features; False (and nothing routed) without an App."""
+    """Route GitHub events to the App's features; False (and nothing routed) without an App.
+
+    `sandbox` and `environments` are the process's own (see `app.services`); a router built
+    without them gets its own, from the same settings."""
     credentials = app_credentials(settings)
     if credentials is None and github is None:
         log.info("no GitHub App configured (GITHUB_APP_ID unset): GitHub events are only stored")
         return False
+    if sandbox is None:
+        try:
+            sandbox = require_sandbox(settings)
+        except SandboxUnavailable as unavailable:
+            # The server keeps storing webhooks; each heal fails naming this, /readyz shows it.
+            log.error("healing and functions cannot run: %s", unavailable)
+    if runner is None:
+        # Without a sandbox the runner probes again on its first run and refuses, saying why.
+        runner = SandboxCommandRunner(
+            sandbox, allow_degraded=settings.sandbox_allow_degraded, disk_mb=settings.sandbox_disk_mb
+        )
+    if environments is None and sandbox is not None:
+        environments = environment_cache(settings, sandbox)
     # Shared by every process on Redis (installation tokens, permissions, repository configs),
     # so workers neither mint a token each nor ask GitHub the same question each.
     cache = shared_cache(settings)
@@ -103,6 +129,7 @@ def register_github_handlers(
         llm_for_case=_llm_for_case(settings, cache),
         # One per process, filled from the log (the embedded Qdrant admits one process).
         fix_memory=FixMemoryFromLog(outcome_log(store)),
+        environments=environments,
     )
     replays = RepositoryReplay(
         github,
@@ -110,6 +137,7 @@ def register_github_handlers(
         runner=runner,
         max_cases=settings.evolution_recorded_cases,
         case_budget=Budget(seconds=min(budget.seconds, 90.0), parallel=1, run_timeout=60.0),
+        environments=environments,
     )
     commands = CommandHandler(
         github,

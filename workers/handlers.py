@@ -6,10 +6,12 @@ import importlib
 import logging
 from collections.abc import Callable
 
+from app.environments.cache import EnvironmentCache
 from app.errors import ConfigurationError
 from app.events.model import Event
 from app.events.store import EventStore
 from app.settings import Settings
+from functions.sandbox import Sandbox
 from workers.jobs import Router
 
 log = logging.getLogger(__name__)
@@ -27,14 +29,23 @@ async def log_event(event: Event) -> None:
     )
 
 
-def default_router(settings: Settings | None = None, store: EventStore | None = None) -> Router:
-    """Logging for every event; with settings and a store, the GitHub App's features too."""
+def default_router(
+    settings: Settings | None = None,
+    store: EventStore | None = None,
+    *,
+    sandbox: Sandbox | None = None,
+    environments: EnvironmentCache | None = None,
+) -> Router:
+    """Logging for every event; with settings and a store, the GitHub App's features too, in
+    the process's `sandbox` and building repositories' `environments` through it."""
     router = Router()
     router.on("*", log_event)
     if settings is not None and store is not None:
         from workers.github_handlers import register_github_handlers
 
-        register_github_handlers(router, settings, store)
+        register_github_handlers(
+            router, settings, store, sandbox=sandbox, environments=environments
+        )
         for hook in handler_hooks(settings.event_handler_hooks):
             hook(router, settings, store)
     return router

@@ -10,6 +10,7 @@ import logging
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from app.api.bodies import body_authenticated
 from app.api.deps import ServicesDep
 from app.workspace import checkout_dir, full_name_problem
 
@@ -41,6 +42,7 @@ async def trigger_function(
     given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     if not given or not hmac.compare_digest(given, expected):
         raise HTTPException(401, "a valid bearer token for this repository is required")
+    body_authenticated(request)
     spec = services.functions.declared(repository, name)
     if spec is None and settings.functions_checkouts_dir is not None:
         checkout = checkout_dir(settings.functions_checkouts_dir, repository)

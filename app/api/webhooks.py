@@ -1,4 +1,5 @@
-"""POST /webhooks/github and /webhooks/sentry: verify, store with an outbox row, answer 202."""
+"""POST /webhooks/github and /webhooks/sentry: verify, store with an outbox row, answer 202.
+The body arrives through `BodyGuard`: bounded in size, time and unauthenticated memory."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import NoReturn
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from app.api.bodies import body_authenticated
 from app.api.deps import WebhookSecrets
 from app.events.model import Event
 from app.events.store import DuplicateEventError
@@ -37,9 +39,10 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 async def github_webhook(request: Request) -> JSONResponse:
     started = time.perf_counter()
     services, secrets = _state(request)
-    body = await _read_body(request, services.settings.max_webhook_bytes, "github")
+    body = await request.body()
     if not github_signature_valid(secrets.github, body, request.headers.get("x-hub-signature-256")):
         _reject("github", 401, "missing or invalid X-Hub-Signature-256")
+    body_authenticated(request)
     delivery = GitHubDelivery(
         event=_required(request, "github", "X-GitHub-Event"),
         delivery_id=request.headers.get("x-github-delivery"),
@@ -55,11 +58,12 @@ async def github_webhook(request: Request) -> JSONResponse:
 async def sentry_webhook(request: Request) -> JSONResponse:
     started = time.perf_counter()
     services, secrets = _state(request)
-    body = await _read_body(request, services.settings.max_webhook_bytes, "sentry")
+    body = await request.body()
     if not sentry_signature_valid(
         secrets.sentry, body, request.headers.get("sentry-hook-signature")
     ):
         _reject("sentry", 401, "missing or invalid Sentry-Hook-Signature")
+    body_authenticated(request)
     delivery = SentryDelivery(
         resource=_required(request, "sentry", "Sentry-Hook-Resource"),
         request_id=request.headers.get("request-id"),
@@ -92,20 +96,6 @@ async def _accept(
     response = await _store(services, event, provider)
     WEBHOOK_SECONDS.labels(provider).observe(time.perf_counter() - started)
     return response
-
-
-async def _read_body(request: Request, limit: int, provider: str) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        _reject(provider, 413, f"payload over {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            _reject(provider, 413, f"payload over {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _reject(provider: str, status: int, detail: str) -> NoReturn:

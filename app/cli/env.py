@@ -59,12 +59,14 @@ def run_env(args: argparse.Namespace) -> int:
 async def _build_and_test(root: Path, test_seconds: float, result: dict[str, Any]) -> int:
     from app.environments.detect import detect_recipe
     from app.environments.wiring import environment_cache
+    from app.github.config import read_checkout_config
     from app.healing.runner import SandboxCommandRunner
     from app.healing.suite import run_suite
     from app.settings import get_settings
     from functions.sandbox import Sandbox
 
-    recipe = detect_recipe(root)
+    # The same overrides healing reads: `kintsugi env` shows the environment every case uses.
+    recipe = detect_recipe(root, config=read_checkout_config(root).config.environment_overrides())
     result["recipe"] = recipe_dict(recipe)
     settings = get_settings()
     sandbox = Sandbox(allow_degraded=settings.sandbox_allow_degraded)
@@ -75,7 +77,7 @@ async def _build_and_test(root: Path, test_seconds: float, result: dict[str, Any
             work = Path(scratch) / "work"
             # A copy: the run writes its report, and the sandbox owns its workdir meanwhile.
             await asyncio.to_thread(copy_repository, root, work, ignore=_NOT_COPIED)
-            runner = SandboxCommandRunner(sandbox, memory_mb=2048)
+            runner = SandboxCommandRunner(sandbox, memory_mb=2048, disk_mb=settings.sandbox_disk_mb)
             report = await run_suite(
                 runner,
                 work,

@@ -45,10 +45,12 @@ async def _evolve(args: argparse.Namespace, console: Any) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from app.database import create_engine, ensure_schema, event_store
+    from app.environments.wiring import environment_cache
     from app.evolution.evolver import Progress as EvolutionProgress
     from app.evolution.scheduled import configured_evolver, configured_llm
     from app.github.replay_checkouts import app_recorded_source
     from app.settings import get_settings
+    from functions.sandbox import Sandbox
 
     settings = get_settings()
     if args.corpus is not None:
@@ -87,6 +89,9 @@ async def _evolve(args: argparse.Namespace, console: Any) -> dict[str, Any]:
                 sample_size=args.cases,
                 challengers=args.challengers,
                 recorded=recorded,
+                environments=environment_cache(
+                    settings, Sandbox(allow_degraded=settings.sandbox_allow_degraded)
+                ),
             )
             return await evolver.evolve()
         finally:

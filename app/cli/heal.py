@@ -7,16 +7,27 @@ import asyncio
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from app.cli.env import environment_dict
+from app.environments import EnvironmentUnavailable
+from app.environments.cache import EnvironmentCache
+from app.environments.repository_tests import repository_tests
+from app.environments.wiring import environment_cache
 from app.errors import KintsugiError, PermanentError
+from app.github.config import read_checkout_config
+from app.healing.blockers import Blocker
 from app.healing.candidate_search import Budget, HealingResult
-from app.healing.engine import build_healer, heal_repository
+from app.healing.engine import blocked_result, build_healer, heal_repository
 from app.healing.hang_guard import HangGuard
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
 from app.healing.incidents.model import Incident
-from app.healing.suite import DEFAULT_TEST_COMMAND
+from app.healing.pipeline import Healer
+from app.healing.runner import SandboxCommandRunner
 from app.workspace import write_text
+from functions.sandbox import Sandbox
 
 EXIT_FIXED, EXIT_NOT_FIXED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -25,7 +36,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     heal = commands.add_parser(
         "heal",
         help="heal a crash (traceback or Sentry event) or the failing tests of a repository",
-        description="Without --traceback or --sentry-event, runs the tests and heals what fails.",
+        description="Without --traceback or --sentry-event, runs the tests and heals what fails. "
+        "Every run uses the repository's own environment, found from its files as `kintsugi env` "
+        "shows, built once and reused.",
     )
     heal.add_argument("path", type=Path, help="the repository's working tree")
     source = heal.add_mutually_exclusive_group()
@@ -36,7 +49,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="FILE",
         help="a raw Sentry event or a whole webhook body",
     )
-    heal.add_argument("--test-command", default=DEFAULT_TEST_COMMAND, metavar="CMD")
+    heal.add_argument(
+        "--test-command",
+        default=None,
+        metavar="CMD",
+        help="run the tests with CMD (may start with VAR=value assignments) instead of the "
+        "command found in the repository's files or .github/kintsugi.yml",
+    )
     heal.add_argument("--apply", action="store_true", help="write the fix into the working tree")
     heal.add_argument("--json", action="store_true", help="print the result as JSON")
     heal.add_argument(
@@ -67,7 +86,7 @@ def run_heal(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         incident = _incident(args)
-        result = _heal_with_progress(root, incident, args)
+        result, environment = _heal_with_progress(root, incident, args)
     except KintsugiError as error:
         if args.json:
             print(json.dumps({"error": str(error)}))
@@ -76,12 +95,17 @@ def run_heal(args: argparse.Namespace) -> int:
     if result.fix is not None and args.apply:
         for path, text in {**result.fix.changes, **result.fix.new_tests}.items():
             write_text(root, path, text)
-    _report(result, args)
+    _report(result, environment, args)
+    if result.blocked is not None:
+        return EXIT_BAD_INPUT
     return EXIT_FIXED if result.fix is not None else EXIT_NOT_FIXED
 
 
 def why_not_fixed(result: HealingResult) -> str:
-    """What a case that ended without a fix did try, and why each kind of attempt failed."""
+    """Why a case ended without a fix: what stopped it before any candidate, or what it did
+    try and why each kind of attempt failed."""
+    if result.blocked is not None:
+        return result.blocked.reason
     if not result.rejections:
         return "no strategy proposed a candidate for this incident"
     reasons = Counter(reason.strip().splitlines()[0][:160] for _, reason in result.rejections)
@@ -94,7 +118,7 @@ def why_not_fixed(result: HealingResult) -> str:
 
 def _heal_with_progress(
     root: Path, incident: Incident | None, args: argparse.Namespace
-) -> HealingResult:
+) -> tuple[HealingResult, dict[str, Any] | None]:
     from rich.console import Console
 
     from app.settings import get_settings
@@ -116,13 +140,49 @@ def _heal_with_progress(
         from app.llm import LLMProviderAbstraction
 
         llm_provider = LLMProviderAbstraction().for_case(settings.llm_cost_budget_usd)
-    healer = build_healer(budget=budget, test_command=args.test_command, llm_provider=llm_provider)
+    sandbox = Sandbox(allow_degraded=settings.sandbox_allow_degraded)
+    runner = SandboxCommandRunner(sandbox, disk_mb=settings.sandbox_disk_mb)
+    healer = build_healer(runner=runner, budget=budget, llm_provider=llm_provider)
+    environments = environment_cache(settings, sandbox)
     console = Console(stderr=True)
-    with console.status("healing: reproducing, generating and validating candidates…"):
-        return asyncio.run(heal_repository(healer, root, incident, test_command=args.test_command))
+    with console.status("healing: building or reusing the repository's environment…") as status:
+        return asyncio.run(
+            _heal_in_environment(healer, environments, root, incident, args, status.update)
+        )
 
 
-def _report(result: HealingResult, args: argparse.Namespace) -> None:
+async def _heal_in_environment(
+    healer: Healer,
+    environments: EnvironmentCache,
+    root: Path,
+    incident: Incident | None,
+    args: argparse.Namespace,
+    progress: Callable[[str], None],
+) -> tuple[HealingResult, dict[str, Any] | None]:
+    """The repository's environment provided (built or reused) and the case healed in it; an
+    environment that cannot be built ends the case with its reason and output."""
+    config = read_checkout_config(root).config.environment_overrides()
+    try:
+        async with repository_tests(
+            environments, root, config=config, test_command=args.test_command
+        ) as tests:
+            environment = tests.environment
+            assert environment is not None
+            how = "built" if environment.built else "reused"
+            progress(
+                f"healing in environment {environment.key[:12]} ({how} in "
+                f"{environment.ready_seconds:.1f}s): reproducing, generating and validating "
+                "candidates…"
+            )
+            result = await heal_repository(healer, root, incident, tests=tests)
+            return result, environment_dict(environment)
+    except EnvironmentUnavailable as error:
+        return blocked_result(Blocker.environment(error)), None
+
+
+def _report(
+    result: HealingResult, environment: dict[str, Any] | None, args: argparse.Namespace
+) -> None:
     fix = result.fix
     if args.json:
         print(
@@ -136,11 +196,28 @@ def _report(result: HealingResult, args: argparse.Namespace) -> None:
                     "seconds": round(result.seconds, 2),
                     "stopped": result.stopped,
                     "applied": bool(fix and args.apply),
+                    "environment": environment,
                     "fix": fix.to_dict() if fix else None,
+                    "blocked": (
+                        {"reason": result.blocked.reason, "output": result.blocked.output}
+                        if result.blocked
+                        else None
+                    ),
                 },
                 indent=2,
             )
         )
+        return
+    if environment is not None:
+        how = "built" if environment["built"] else "reused"
+        print(
+            f"environment {environment['key']} {how} in {environment['ready_seconds']:.2f}s; "
+            f"interpreter {environment['interpreter']}"
+        )
+    if result.blocked is not None:
+        print(f"could not heal: {result.blocked.reason}")
+        if result.blocked.output:
+            print(result.blocked.output)
         return
     print(f"case {result.case_id} (fingerprint {result.fingerprint})")
     print(

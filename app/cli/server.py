@@ -56,6 +56,7 @@ def register(commands: Any) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.api.serving import server_config
     from app.main import create_app
     from app.observability import configure_logging
     from app.setup.routes import SetupContext
@@ -69,9 +70,7 @@ def run_serve(args: argparse.Namespace) -> int:
         configure_logging(settings.log_level, json_lines=settings.log_json)
         context = SetupContext(settings, ENV_FILE, restarts=True)
         app = create_app(settings, setup=context)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)
-        )
+        server = uvicorn.Server(server_config(app, settings, host=args.host, port=args.port))
         if context.blocking_setting() is None:
             stop_when_registered(context, server)
             urls = [local_url(args.host, args.port)]

@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from app.commands.parse import CommandRequest, clean_text
-from app.commands.permissions import may_run_commands
+from app.commands.permissions import issue_text_trusted
 from app.data.ports import Cache
+from app.environments.repository_tests import RepositoryTests
 from app.errors import PermanentError
-from app.events.model import Event
 from app.github.api import RepositoryApi
-from app.github.config import RepoConfig
 from app.github.fix_pr import Reproduction
 from app.github.fix_suite import reproduce
 from app.github.git import Checkout
+from app.healing.blockers import Blocker
 from app.healing.incidents import UnreadableIncident
 from app.healing.llm_tests import WrittenTest, write_regression_test
 from app.healing.runner import CommandRunner
@@ -37,26 +37,18 @@ _COLLECTION_FAILURE = "collection failure"
 
 
 async def bug_description(
-    request: CommandRequest, args: str, event: Event, api: RepositoryApi, cache: Cache
+    request: CommandRequest, args: str, api: RepositoryApi, cache: Cache
 ) -> str:
     """The command's words, with the issue's title and body when whoever wrote the issue may
     run commands too (text from anyone else is not trusted into the prompt)."""
     parts = [clean_text(args).strip()]
-    author = _issue_author(event)
-    if author and await may_run_commands(api, author, cache):
+    if await issue_text_trusted(api, request, cache):
         title, body = clean_text(request.issue_title).strip(), clean_text(request.issue_body)
         if title:
             parts.append(f"Issue title: {title}")
         if body.strip():
             parts.append(f"Issue description:\n{body.strip()}")
     return "\n\n".join(part for part in parts if part)
-
-
-def _issue_author(event: Event) -> str:
-    issue = event.payload.get("issue")
-    user = issue.get("user") if isinstance(issue, dict) else None
-    login = user.get("login") if isinstance(user, dict) else None
-    return login if isinstance(login, str) else ""
 
 
 class DescribedBug:
@@ -78,7 +70,7 @@ class DescribedBug:
         self.scratch_root = scratch_root
 
     async def __call__(
-        self, checkout: Checkout, runner: CommandRunner, config: RepoConfig
+        self, checkout: Checkout, runner: CommandRunner, tests: RepositoryTests
     ) -> Reproduction | str:
         try:
             written = await write_regression_test(
@@ -92,15 +84,18 @@ class DescribedBug:
             )
         write_text(checkout.root, written.path, written.content)
         try:
-            _, report = await reproduce(
+            shown = await reproduce(
                 checkout,
                 runner,
-                config,
+                tests,
                 run_seconds=self.run_seconds,
                 scratch_root=self.scratch_root,
             )
         except UnreadableIncident as error:
             return self._not_reproduced(written, str(error))
+        if isinstance(shown, Blocker):
+            return self._not_reproduced(written, shown.text())
+        _, report = shown
         mine = _failures_of(report, written.path)
         if not mine.failures:
             return self._not_reproduced(written, "it passes on the code as it is")
@@ -134,10 +129,16 @@ class DescribedBug:
 def _broken(report: SuiteReport) -> str | None:
     """Why the written test fails for a reason of its own rather than the bug, if it does."""
     kinds = {test.exception.short_type for test in report.failures if test.exception}
-    if _COLLECTION_FAILURE in kinds:
+    if _COLLECTION_FAILURE in kinds or any(_collected_module(t.node_id) for t in report.failures):
         return "its module cannot even be imported by pytest"
     broken = kinds & _BROKEN_TEST
     return f"it fails with {', '.join(sorted(broken))}" if broken else None
+
+
+def _collected_module(node_id: str) -> bool:
+    """pytest names a module that fails to import after the module itself (`a/b.py::a.b`)."""
+    path, _, name = node_id.partition("::")
+    return name == path.removesuffix(".py").replace("/", ".")
 
 
 def _failures_of(report: SuiteReport, path: str) -> SuiteReport:

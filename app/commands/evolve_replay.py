@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from app.environments.cache import EnvironmentCache
 from app.events.store import EventStore
 from app.evolution.evolver import SelfEvolvingAI
 from app.evolution.recorded import RecordedSource
@@ -34,6 +35,7 @@ class RepositoryReplay:
         seconds: float = 120.0,
         case_budget: Budget | None = None,
         scratch_root: Path | None = None,
+        environments: EnvironmentCache | None = None,
     ) -> None:
         self.github = github
         self.store = store
@@ -42,6 +44,7 @@ class RepositoryReplay:
         self.seconds = seconds
         self.case_budget = case_budget or Budget(seconds=60.0, parallel=1, run_timeout=30.0)
         self.scratch_root = scratch_root
+        self.environments = environments
 
     async def replay(self, installation_id: int, repository: str, clone_url: str) -> str:
         if self.max_cases <= 0:
@@ -63,6 +66,7 @@ class RepositoryReplay:
             runner=self.runner,
             parallel_cases=1,
             recorded=source,
+            environments=self.environments,
         )
         try:
             result = await evolver.evolve()

@@ -13,17 +13,15 @@ from githubkit import GitHub
 from app.commands import replies
 from app.commands.describe import NO_DESCRIPTION, DescribedBug, bug_description
 from app.commands.evolve_replay import RepositoryReplay
+from app.commands.heal_input import heal_input
 from app.commands.parse import (
     Command,
     CommandRequest,
-    clean_text,
     parse_command,
     request_from_event,
-    unfenced,
 )
 from app.commands.permissions import may_run_commands
 from app.commands.run import run_function
-from app.commands.sentry_link import incident_from_link
 from app.data.cache import InProcessCache
 from app.data.ports import Cache
 from app.events.model import Event, EventType
@@ -31,11 +29,16 @@ from app.events.store import DuplicateEventError, EventStore
 from app.evolution.history import load_history
 from app.github.api import GitHubRepository, RepoRef, RepositoryApi
 from app.github.client import GitHubApp
-from app.github.config import CONFIG_PATH, LoadedConfig, ReadConfigFile, load_repo_config
+from app.github.config import (
+    CONFIG_PATH,
+    LoadedConfig,
+    ReadConfigFile,
+    RepoConfig,
+    load_repo_config,
+)
 from app.github.errors import GitHubNotFound
 from app.github.fix_pr import FixPullRequests, HealTarget
 from app.github.improvement_prs import ImprovementPullRequests, ImprovementTarget
-from app.healing.incidents import UnreadableIncident, incident_from_traceback
 from functions import ServerlessRuntime
 
 log = logging.getLogger(__name__)
@@ -66,10 +69,15 @@ class CommandHandler:
             runner=fixes.runner,
             secrets=fixes.secrets,
             scratch_root=fixes.scratch_root,
+            environments=fixes.environments,
         )
         # `/evolve` also replays the repository's recorded cases, in the same sandbox.
         self.replays = replays or RepositoryReplay(
-            github, store, runner=fixes.runner, scratch_root=fixes.scratch_root
+            github,
+            store,
+            runner=fixes.runner,
+            scratch_root=fixes.scratch_root,
+            environments=fixes.environments,
         )
         self.cache = cache or InProcessCache()
         self.llm_configured = llm_configured
@@ -138,23 +146,10 @@ class CommandHandler:
         config: LoadedConfig,
         note: str,
     ) -> tuple[str, str, str | None]:
-        incident = None
-        # The comment first (the freshest traceback), then the issue's description.
-        for text in (request.comment_body, request.issue_body):
-            try:
-                incident = incident_from_traceback(unfenced(clean_text(text)))
-                break
-            except UnreadableIncident:
-                continue
-        if incident is None:
-            # No traceback pasted: the latest stored event of a linked Sentry issue, if any.
-            texts = [clean_text(request.comment_body), clean_text(request.issue_body)]
-            linked = await incident_from_link(self.store, texts)
-            if linked is None:
-                return replies.NO_TRACEBACK, "no_incident", None
-            if linked.incident is None:
-                return linked.problem + note, "no_incident", None
-            incident = linked.incident
+        found = await heal_input(request, api, config.config, self.store, self.cache)
+        if found.incident is None:
+            return found.problem + note, found.outcome, None
+        incident = found.incident
         target = _heal_target(request)
         outcome = await self.fixes.heal(api, target, incident, config.config, event)
         return (
@@ -179,7 +174,7 @@ class CommandHandler:
         if not command.args.strip():
             return NO_DESCRIPTION + note, "no_incident", None
         described = DescribedBug(
-            await bug_description(request, command.args, event, api, self.cache),
+            await bug_description(request, command.args, api, self.cache),
             llm_for_case,
             run_seconds=self.fixes.budget.run_timeout,
             trigger_url=request.issue_url,
@@ -235,7 +230,7 @@ class CommandHandler:
             "",
             f"- config: `{config.source}`" if config.exists else "- config: none (defaults)",
             f"- sources: {sources}",
-            f"- test command: `{settings.test_command}`",
+            _test_command_line(settings),
             f"- open fix pull requests: {len(pulls)} of at most {settings.max_open_prs}"
             + "".join(f"\n  - {ref.html_url}" for ref in pulls),
             f"- fix pull requests opened so far: {len(mine)}",
@@ -286,6 +281,13 @@ def _config_reader(client: GitHub[Any]) -> ReadConfigFile:
             return None
 
     return read
+
+
+def _test_command_line(settings: RepoConfig) -> str:
+    command = settings.environment_overrides().test_command
+    if command:
+        return f"- test command: `{command}` (from the config)"
+    return "- test command: found from the repository's files, as `kintsugi env` shows"
 
 
 async def strategy_summary(store: EventStore) -> str:

@@ -6,18 +6,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from app.commands.markdown import read_lines, visible_text
 from app.events.model import Event
 
 COMMANDS = ("heal", "fix", "evolve", "run", "status", "help")
 _COMMAND = re.compile(r"^/(?P<name>[a-z]+)(?:[ \t]+(?P<args>.*))?$")
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-# Zero-width and bidirectional controls can hide text from a human reader of the comment.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
 
 
 def clean_text(text: str) -> str:
     """Comment text without HTML comments or invisible characters: what a reader sees."""
-    return _INVISIBLE.sub("", _HTML_COMMENT.sub("", text))
+    return visible_text(text)
 
 
 def unfenced(text: str) -> str:
@@ -36,23 +34,19 @@ class Command:
 
 
 def parse_command(body: str) -> Command | None:
-    """The first line of `body` that is a known command; None when there is none. Fenced code
-    is skipped, so a pasted shell session never runs anything."""
-    in_fence = False
-    lines = clean_text(body).replace("\r\n", "\n").split("\n")
-    for index, raw in enumerate(lines):
-        line = raw.strip()
-        if line.startswith("```") or line.startswith("~~~"):
-            in_fence = not in_fence
+    """The first line of `body` that is a known command; None when there is none. Code blocks
+    of every kind and HTML comments are skipped, so a pasted shell session or hidden text
+    never runs anything."""
+    lines = read_lines(body)
+    for index, line in enumerate(lines):
+        if not line.may_command:
             continue
-        if in_fence:
-            continue
-        match = _COMMAND.match(line)
+        match = _COMMAND.match(line.text.strip())
         if match is None or match["name"] not in COMMANDS:
             continue
         args = (match["args"] or "").strip()
         if match["name"] == "fix":
-            rest = "\n".join(lines[index + 1 :]).strip()
+            rest = "\n".join(later.text for later in lines[index + 1 :]).strip()
             args = f"{args}\n{rest}".strip()
         return Command(match["name"], args)
     return None
@@ -69,6 +63,7 @@ class CommandRequest:
     issue_number: int
     issue_title: str
     issue_body: str
+    issue_author: str
     issue_url: str
     is_pull_request: bool
     comment_id: int
@@ -78,6 +73,10 @@ class CommandRequest:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _login(user: Any) -> str:
+    return _text(user.get("login")) if isinstance(user, dict) else ""
 
 
 def _is_bot(user: Any) -> bool:
@@ -117,9 +116,10 @@ def request_from_event(event: Event) -> CommandRequest | None:
         issue_number=number,
         issue_title=_text(issue.get("title")),
         issue_body=_text(issue.get("body")),
+        issue_author=_login(issue.get("user")),
         issue_url=_text(issue.get("html_url")),
         is_pull_request=isinstance(issue.get("pull_request"), dict),
         comment_id=comment_id,
         comment_body=_text(comment.get("body")),
-        author=_text(comment["user"].get("login")),
+        author=_login(comment.get("user")),
     )

@@ -26,6 +26,13 @@ NO_TRACEBACK = (
     "together with `/heal`, or link the Sentry issue (`https://<org>.sentry.io/issues/<id>/`)."
 )
 
+UNTRUSTED_ISSUE = (
+    "I did not use the issue's description: it was written by @{author}, who does not have "
+    "write access to this repository, and Kintsugi takes the text it heals from (tracebacks, "
+    "Sentry links) only from people who do. A maintainer can paste the traceback in a comment "
+    "together with `/heal`."
+)
+
 NO_LLM = (
     "`/fix` writes a fix from a description, which needs an LLM, and none is configured for "
     "this Kintsugi installation (its operator can set `LLM_MODEL`). `/heal` with a traceback "

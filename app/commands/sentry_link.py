@@ -1,36 +1,56 @@
 """`/heal` on an issue that links a Sentry issue instead of pasting a traceback: the latest
-Sentry event Kintsugi has stored for that issue becomes the incident."""
+Sentry event Kintsugi has stored for that issue becomes the incident — only when that event is
+of the Sentry project the repository maps, so no other tenant's errors are ever used."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from app.events.model import Event, EventType
 from app.events.store import EventStore
-from app.github.sentry_source import sentry_event_body
+from app.github.config import CONFIG_PATH, SentryMapping
+from app.github.sentry_source import maps_event, sentry_event_body, sentry_organization
 from app.healing import Incident
 from app.healing.incidents import UnreadableIncident, incident_from_sentry
 
 # `https://<org>.sentry.io/issues/<id>/`, and `…/organizations/<org>/issues/<id>/` on
 # sentry.io or a self-hosted Sentry.
 _SENTRY_ISSUE = re.compile(
-    r"https?://(?:[\w.-]*sentry[\w.-]*(?::\d+)?/(?:organizations/[\w.-]+/)?"
-    r"|[\w.-]+(?::\d+)?/organizations/[\w.-]+/)issues/(?P<id>\d+)"
+    r"https?://(?P<host>[\w.-]+)(?::\d+)?/(?:organizations/(?P<organization>[\w.-]+)/)?"
+    r"issues/(?P<id>\d+)"
 )
 # The webhooks that carry a whole event, with its stack trace.
 SENTRY_EVENT_TYPES = (EventType.SENTRY_EVENT_ALERT_TRIGGERED, EventType.SENTRY_ERROR_CREATED)
 _PAGE = 1000
 
 
+@dataclass(frozen=True)
+class SentryLink:
+    """A linked Sentry issue: its id, and its organisation when the link names one."""
+
+    issue_id: str
+    organization: str | None
+
+
+def sentry_link(texts: Iterable[str]) -> SentryLink | None:
+    """The first Sentry issue linked in `texts`, in order; None when none is."""
+    for text in texts:
+        for match in _SENTRY_ISSUE.finditer(text):
+            host, organization = match["host"].lower(), match["organization"]
+            if organization is None and host.endswith(".sentry.io"):
+                organization = host.removesuffix(".sentry.io")
+            if organization is None and "sentry" not in host:
+                continue  # an `issues/<n>` page of something else, a GitHub issue say
+            return SentryLink(match["id"], organization.lower() if organization else None)
+    return None
+
+
 def linked_sentry_issue(texts: Iterable[str]) -> str | None:
     """The id of the first Sentry issue linked in `texts`, in order; None when none is."""
-    for text in texts:
-        match = _SENTRY_ISSUE.search(text)
-        if match is not None:
-            return match["id"]
-    return None
+    link = sentry_link(texts)
+    return link.issue_id if link else None
 
 
 def _of_issue(event: Event, issue_id: str) -> bool:
@@ -41,13 +61,15 @@ def _of_issue(event: Event, issue_id: str) -> bool:
     return any(isinstance(url, str) and f"/issues/{issue_id}/" in url for url in urls)
 
 
-async def latest_sentry_event(store: EventStore, issue_id: str) -> Event | None:
-    """The most recently stored Sentry event of Sentry issue `issue_id`."""
+async def latest_sentry_event(
+    store: EventStore, issue_id: str, accept: Callable[[Event], bool] = lambda _: True
+) -> Event | None:
+    """The most recently stored Sentry event of Sentry issue `issue_id` that `accept` takes."""
     latest: Event | None = None
     after = 0
     while True:
         page = await store.read_all(after=after, limit=_PAGE, types=SENTRY_EVENT_TYPES)
-        latest = next((e for e in reversed(page) if _of_issue(e, issue_id)), latest)
+        latest = next((e for e in reversed(page) if _of_issue(e, issue_id) and accept(e)), latest)
         if len(page) < _PAGE or page[-1].position is None:
             return latest
         after = page[-1].position
@@ -62,29 +84,85 @@ class LinkedIncident:
     problem: str = ""
 
 
-async def incident_from_link(store: EventStore, texts: Iterable[str]) -> LinkedIncident | None:
-    """The incident of the Sentry issue linked in `texts`; None when no Sentry issue is linked."""
-    issue_id = linked_sentry_issue(texts)
-    if issue_id is None:
+@dataclass(frozen=True)
+class SentryScope:
+    """Whose Sentry events a command may use: the repository's `sentry:` mapping, and whether
+    the repository is installed in the installation the command came from (the one Sentry
+    events of that project are routed to)."""
+
+    repository: str
+    mapping: SentryMapping
+    installed: bool
+
+
+async def incident_from_link(
+    store: EventStore, texts: Iterable[str], scope: SentryScope
+) -> LinkedIncident | None:
+    """The incident of the Sentry issue linked in `texts`, when its latest event is of the
+    project `scope` maps; None when no Sentry issue is linked. Another project's event is
+    never read into the incident, nor described in the problem."""
+    link = sentry_link(texts)
+    if link is None:
         return None
-    event = await latest_sentry_event(store, issue_id)
+    refusal = _refusal(link, scope)
+    if refusal is not None:
+        return LinkedIncident(link.issue_id, problem=refusal)
+    event = await latest_sentry_event(
+        store, link.issue_id, lambda e: _in_scope(e, link, scope.mapping)
+    )
     if event is None:
         return LinkedIncident(
-            issue_id,
+            link.issue_id,
             problem=(
-                f"This issue links Sentry issue {issue_id}, but Kintsugi has not received an "
-                "event for that Sentry issue yet. Once Sentry sends one (an alert rule or the "
-                "error webhook of Kintsugi's Sentry integration), `/heal` again — or paste the "
-                "traceback in a comment with `/heal`."
+                f"This issue links Sentry issue {link.issue_id}, but Kintsugi has not received an "
+                f"event for that Sentry issue yet from the Sentry project "
+                f"`{scope.mapping.project}` that this repository maps. Once Sentry sends one (an "
+                "alert rule or the error webhook of Kintsugi's Sentry integration), `/heal` "
+                "again — or paste the traceback in a comment with `/heal`."
             ),
         )
     try:
-        return LinkedIncident(issue_id, incident_from_sentry(event.payload))
+        return LinkedIncident(link.issue_id, incident_from_sentry(event.payload))
     except UnreadableIncident as error:
         return LinkedIncident(
-            issue_id,
+            link.issue_id,
             problem=(
-                f"The latest event Kintsugi received for Sentry issue {issue_id} has no Python "
-                f"stack trace to heal ({error}). Paste the traceback in a comment with `/heal`."
+                f"The latest event Kintsugi received for Sentry issue {link.issue_id} has no "
+                f"Python stack trace to heal ({error}). Paste the traceback in a comment with "
+                "`/heal`."
             ),
         )
+
+
+def _refusal(link: SentryLink, scope: SentryScope) -> str | None:
+    """Why the link cannot be used here at all, before any stored event is looked at."""
+    mapping = scope.mapping
+    if not mapping.project:
+        return (
+            f"This issue links Sentry issue {link.issue_id}, but `{CONFIG_PATH}` of this "
+            "repository maps no Sentry project (`sentry: {project: <slug>}`), and Kintsugi uses "
+            "a linked Sentry issue only when it belongs to the project the repository maps. Map "
+            "the project, or paste the traceback in a comment with `/heal`."
+        )
+    if not scope.installed:
+        return (
+            f"This issue links Sentry issue {link.issue_id}, but Kintsugi has no record of "
+            f"{scope.repository} in the installation this command came from, and Sentry events "
+            "reach a repository only through its installation. Reinstalling the App on the "
+            "repository records it; pasting the traceback in a comment with `/heal` works now."
+        )
+    wanted = mapping.organization.lower() if mapping.organization else None
+    if wanted and link.organization and link.organization != wanted:
+        return (
+            f"This issue links Sentry issue {link.issue_id} of the Sentry organisation "
+            f"`{link.organization}`, but this repository maps the organisation `{wanted}` in "
+            f"`{CONFIG_PATH}`, so Kintsugi did not use it."
+        )
+    return None
+
+
+def _in_scope(event: Event, link: SentryLink, mapping: SentryMapping) -> bool:
+    if not maps_event(mapping, event.payload):
+        return False
+    organization = sentry_organization(event.payload)
+    return link.organization is None or organization is None or organization == link.organization

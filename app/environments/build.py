@@ -36,6 +36,7 @@ class BuildLimits:
 
     seconds: float = 600.0
     memory_mb: int = 4096
+    disk_mb: int = 4096
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,11 @@ class EnvironmentBuilder:
             max_processes=1024,
             max_file_mb=1024,
             max_open_files=4096,
+            disk_mb=self._limits.disk_mb,
         )
         binds = [self._uv, *interpreter_roots(str(recipe.python.executable))]
         if self._ca_bundle is not None:
-            # A copy, not a bind: the sandbox's /etc is not traversable by a dropped uid.
+            # A copy, not a bind: the sandbox sees only the few entries of /etc it needs.
             shutil.copyfile(self._ca_bundle, scratch / "ca-certificates.crt")
         with tempfile.TemporaryDirectory(prefix="kintsugi-egress-") as private:
             # Traversable, not listable: a dropped sandbox uid must reach the socket inside.
@@ -194,6 +196,11 @@ def _failure(result: Any, limits: BuildLimits) -> str:
         return f"the environment build took longer than its {limits.seconds:.0f} s limit"
     if result.outcome == "memory":
         return f"the environment build ran out of its {limits.memory_mb} MB of memory"
+    if result.outcome == "disk":
+        return (
+            f"the environment build filled its {limits.disk_mb} MB of disk "
+            "(ENVIRONMENT_BUILD_DISK_MB)"
+        )
     for line in reversed(str(result.stderr).splitlines()):
         if line.startswith("::failed "):
             return f"the environment build failed: {line.removeprefix('::failed ')}"

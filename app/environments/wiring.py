@@ -20,6 +20,7 @@ def environment_cache(settings: Settings, sandbox: Any) -> EnvironmentCache:
         limits=BuildLimits(
             seconds=settings.environment_build_seconds,
             memory_mb=settings.environment_build_memory_mb,
+            disk_mb=settings.environment_build_disk_mb,
         ),
     )
     root = settings.environment_cache_dir or settings.data_dir / "environments"

@@ -36,6 +36,8 @@ class EventType(StrEnum):
     HEALING_CANDIDATE_REJECTED = "healing.candidate_rejected"
     HEALING_FIX_VALIDATED = "healing.fix_validated"
     HEALING_FIX_NOT_FOUND = "healing.fix_not_found"
+    # No case could open: the repository's environment or tests on the unchanged code; `reason`
+    HEALING_NOT_STARTED = "healing.not_started"
     HEALING_PR_OPENED = "healing.pr_opened"
     HEALING_PR_UPDATED = "healing.pr_updated"  # the same failure recurred
     HEALING_PR_MERGED = "healing.pr_merged"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.environments.environment import Environment
 from app.healing.runner import CommandRunner
 from app.workspace import copy_repository, write_text
 
@@ -70,13 +71,14 @@ class BenchmarkFigures:
         }
 
 
-def benchmark_argv(command: str) -> list[str]:
-    """The command as argv; `python` is the interpreter the sandbox exposes, as for tests."""
+def benchmark_argv(command: str, python: Path | None = None) -> list[str]:
+    """The command as argv; `python` is the repository environment's interpreter (`python`),
+    or without one the interpreter the sandbox exposes, as for tests."""
     argv = shlex.split(command)
     if not argv:
         raise BenchmarkFailed("the benchmark command is empty")
     if argv[0] in ("python", "python3"):
-        argv[0] = sys.executable
+        argv[0] = str(python) if python is not None else sys.executable
     return argv
 
 
@@ -89,12 +91,13 @@ async def measure(
     repetitions: int = REPETITIONS,
     margin: float = MIN_GAIN,
     timeout_seconds: float = 120.0,
+    environment: Environment | None = None,
 ) -> BenchmarkFigures:
     """Time `command` on `root` as it is and with `changes` applied, in the sandbox.
 
     One unrecorded warm-up run each (file caches, byte-code), then before and after in turn,
     so drift in the machine's load falls on both alike."""
-    argv = benchmark_argv(command)
+    argv = benchmark_argv(command, environment.python if environment is not None else None)
     with tempfile.TemporaryDirectory(prefix="kintsugi-bench-") as scratch:
         trees = {}
         for label, applied in (("before", {}), ("after", changes)):
@@ -108,7 +111,11 @@ async def measure(
             order = ("before", "after") if round_ % 2 == 0 else ("after", "before")
             for label in order:
                 result = await runner.run(
-                    argv, workdir=trees[label], timeout_seconds=timeout_seconds
+                    argv,
+                    workdir=trees[label],
+                    timeout_seconds=timeout_seconds,
+                    readonly=environment.readonly_paths() if environment is not None else (),
+                    env=environment.variables(trees[label]) if environment is not None else None,
                 )
                 if result.exit_code != 0:
                     tail = (result.stderr or result.stdout)[-300:].strip()

@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from app.environments.cache import EnvironmentCache
 from app.events.memory import InMemoryEventStore
 from app.events.model import Event, EventType
 from app.events.store import EventStore
@@ -92,8 +93,11 @@ class SelfEvolvingAI:
         dry_run: bool = False,
         on_progress: OnProgress | None = None,
         recorded: RecordedSource | None = None,
+        environments: EnvironmentCache | None = None,
     ) -> None:
         self.llm_provider = llm_provider
+        # Cases replay in their own environments; None: on Kintsugi's interpreter (library API).
+        self.environments = environments
         self.store: EventStore = store if store is not None else InMemoryEventStore()
         self.corpus = corpus
         self.sample_size = sample_size
@@ -231,6 +235,7 @@ class SelfEvolvingAI:
             references=merged_references(report.cases),
             deadline=started + self.budget_seconds,
             progress=case_done,
+            environments=self.environments,
         )
         self._set(Stage.TESTING, f"replaying {incumbent.id} on {len(cases)} cases", 0, total)
         incumbent_run = await replayer.run(incumbent, cases)

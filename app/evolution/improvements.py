@@ -12,13 +12,14 @@ from pathlib import Path
 
 import libcst as cst
 
+from app.environments.repository_tests import RepositoryTests
 from app.evolution.benchmark import REPETITIONS, BenchmarkFailed, BenchmarkFigures, measure
 from app.evolution.codemods import Codemod, catalogue
 from app.evolution.speedups import SPEEDUP
 from app.healing.fix import unified_diff
 from app.healing.localise import is_test_file
 from app.healing.runner import CommandRunner, SandboxCommandRunner
-from app.healing.suite import DEFAULT_TEST_COMMAND, SuiteReport, run_suite
+from app.healing.suite import SuiteReport, run_suite
 from app.workspace import (
     RepositoryPathRefused,
     copy_repository,
@@ -82,21 +83,27 @@ def _green(report: SuiteReport) -> bool:
 
 
 async def _suite(
-    runner: CommandRunner, root: Path, changes: dict[str, str], command: str, seconds: float
+    runner: CommandRunner,
+    root: Path,
+    changes: dict[str, str],
+    tests: RepositoryTests,
+    seconds: float,
 ) -> SuiteReport:
     with tempfile.TemporaryDirectory(prefix="kintsugi-improve-") as scratch:
         copy = Path(scratch) / "repo"
         copy_repository(root, copy, ignore=shutil.ignore_patterns(".git", "__pycache__"))
         for path, text in changes.items():
             write_text(copy, path, text)
-        return await run_suite(runner, copy, command, timeout_seconds=seconds)
+        return await run_suite(
+            runner, copy, tests.command, timeout_seconds=seconds, environment=tests.environment
+        )
 
 
 async def propose_improvements(
     repo_path: Path,
     *,
     runner: CommandRunner | None = None,
-    test_command: str = DEFAULT_TEST_COMMAND,
+    tests: RepositoryTests,
     codemods: Sequence[Codemod] | None = None,
     max_proposals: int = 3,
     timeout_seconds: float = 300.0,
@@ -113,7 +120,7 @@ async def propose_improvements(
     appended to `declined`, when given."""
     declined = declined if declined is not None else []
     runner = runner or SandboxCommandRunner()
-    baseline = await _suite(runner, repo_path, {}, test_command, timeout_seconds)
+    baseline = await _suite(runner, repo_path, {}, tests, timeout_seconds)
     if not _green(baseline):
         log.info("no improvements: the suite is not green", extra={"repo": str(repo_path)})
         return []
@@ -130,7 +137,7 @@ async def propose_improvements(
                 "measured figures: declare `benchmark_command` in `.github/kintsugi.yml`"
             )
             continue
-        after = await _suite(runner, repo_path, changes, test_command, timeout_seconds)
+        after = await _suite(runner, repo_path, changes, tests, timeout_seconds)
         if not _green(after) or not baseline.passed <= after.passed:
             log.info("codemod rejected by the suite", extra={"codemod": codemod.name})
             declined.append(f"`{codemod.name}` made a test fail in the sandbox")
@@ -146,6 +153,7 @@ async def propose_improvements(
                     benchmark_command,
                     repetitions=benchmark_repetitions,
                     timeout_seconds=timeout_seconds,
+                    environment=tests.environment,
                 )
             except BenchmarkFailed as error:
                 declined.append(f"`{codemod.name}`: the benchmark did not run clean ({error})")

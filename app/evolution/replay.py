@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import statistics
@@ -14,6 +15,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from app.environments.cache import EnvironmentCache
+from app.environments.environment import Environment
+from app.environments.repository_tests import RepositoryTests, repository_tests
 from app.evolution.corpus import ReferenceFix, ReplayCase
 from app.evolution.variant import StrategyVariant
 from app.evolution.wiring import healer_for
@@ -121,8 +125,12 @@ class Replayer:
         references: Mapping[str, ReferenceFix] | None = None,
         deadline: float | None = None,
         progress: Progress | None = None,
+        environments: EnvironmentCache | None = None,
     ) -> None:
         self.runner = runner or SandboxCommandRunner()
+        # Each case's own environment, built or reused; None runs every case on Kintsugi's
+        # interpreter (the library API and tests, whose corpus needs nothing installed).
+        self.environments = environments
         self.case_budget = case_budget or Budget(seconds=60.0, parallel=1, run_timeout=30.0)
         self.parallel_cases = parallel_cases
         self.llm_provider = llm_provider
@@ -158,26 +166,27 @@ class Replayer:
         llm = None
         if provider is not None and getattr(provider, "configured", False):
             llm = provider.for_case()  # a fresh spend counter: the case's own cost
-        healer = healer_for(
-            variant,
-            runner=self.runner,
-            llm_provider=llm,
-            budget=self.case_budget,
-            test_command=case.test_command,
-        )
+        healer = healer_for(variant, runner=self.runner, llm_provider=llm, budget=self.case_budget)
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="kintsugi-replay-") as scratch:
             copy = Path(scratch) / case.name
             copy_repository(case.root, copy, ignore=shutil.ignore_patterns("__pycache__"))
             try:
-                result = await heal_repository(
-                    healer, copy, case.incident(), test_command=case.test_command
-                )
+                async with self._tests(case, copy) as tests:
+                    result = await heal_repository(healer, copy, case.incident(), tests=tests)
+                    fix = result.fix
+                    # Inside the lease: the trigger runs on the same environment.
+                    survives = (
+                        await self._trigger_survives(case, fix, tests.environment)
+                        if fix is not None and case.trigger
+                        else True
+                    )
             except Exception as error:  # one broken case is an unfixed case, not the end
                 log.warning("replay case failed", extra={"case": case.name, "error": str(error)})
                 return CaseOutcome(case.name, False, time.monotonic() - started, error=str(error))
+        if result.blocked is not None:
+            return CaseOutcome(case.name, False, result.seconds, error=result.blocked.reason)
         cost = float(getattr(getattr(llm, "usage", None), "cost_usd", 0.0) or 0.0)
-        fix = result.fix
         outcome = CaseOutcome(
             case.name,
             fix is not None,
@@ -188,10 +197,9 @@ class Replayer:
         )
         if fix is None:
             return outcome
-        fixed = await self._trigger_survives(case, fix) if case.trigger else True
         return replace(
             outcome,
-            fixed=fixed,
+            fixed=survives,
             strategy=fix.strategy,
             operator=fix.operator,
             location=fix.location,
@@ -208,15 +216,34 @@ class Replayer:
             return fix.location == f"{case.bug[0]}:{case.bug[1]}"
         return None
 
-    async def _trigger_survives(self, case: ReplayCase, fix: Fix) -> bool:
-        """A crash counts as fixed only if its trigger runs clean with the fix (in the sandbox)."""
+    def _tests(
+        self, case: ReplayCase, copy: Path
+    ) -> contextlib.AbstractAsyncContextManager[RepositoryTests]:
+        if self.environments is None:
+            return contextlib.nullcontext(RepositoryTests.without_environment(case.test_command))
+        return repository_tests(self.environments, copy, test_command=case.test_command)
+
+    async def _trigger_survives(
+        self, case: ReplayCase, fix: Fix, environment: Environment | None
+    ) -> bool:
+        """A crash counts as fixed only if its trigger runs clean with the fix (in the sandbox,
+        on the case's environment's interpreter when it has one)."""
         assert case.trigger is not None
         with tempfile.TemporaryDirectory(prefix="kintsugi-replay-") as scratch:
             copy = Path(scratch) / case.name
             copy_repository(case.root, copy, ignore=shutil.ignore_patterns("__pycache__"))
             for path, text in fix.changes.items():
                 write_text(copy, path, text)
-            result = await self.runner.run(
-                [sys.executable, case.trigger], workdir=copy, timeout_seconds=30
-            )
+            if environment is None:
+                result = await self.runner.run(
+                    [sys.executable, case.trigger], workdir=copy, timeout_seconds=30
+                )
+            else:
+                result = await self.runner.run(
+                    [str(environment.python), case.trigger],
+                    workdir=copy,
+                    timeout_seconds=30,
+                    readonly=environment.readonly_paths(),
+                    env=environment.variables(copy),
+                )
             return result.exit_code == 0

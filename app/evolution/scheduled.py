@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.environments.cache import EnvironmentCache
 from app.events.store import EventStore
 from app.evolution.corpus import default_corpus_path
 from app.evolution.evolver import OnProgress, SelfEvolvingAI
@@ -22,9 +23,11 @@ def configured_evolver(
     sample_size: int | None = None,
     challengers: int | None = None,
     recorded: RecordedSource | None = None,
+    environments: EnvironmentCache | None = None,
 ) -> SelfEvolvingAI:
     """A `SelfEvolvingAI` over the configured store and corpus, all case kinds, plus the
-    recorded live cases `recorded` checks out (the App's, built outside the domain)."""
+    recorded live cases `recorded` checks out (the App's, built outside the domain), each case
+    in its own environment from `environments` (the process's cache)."""
     return SelfEvolvingAI(
         llm_provider,
         store=store,
@@ -41,6 +44,7 @@ def configured_evolver(
         dry_run=dry_run,
         on_progress=on_progress,
         recorded=recorded,
+        environments=environments,
     )
 
 

@@ -20,7 +20,6 @@ from app.healing.llm_context import FixExamples
 from app.healing.pipeline import Healer, Publish
 from app.healing.runner import CommandRunner
 from app.healing.search import Mutant, build_site, single_edits
-from app.healing.suite import DEFAULT_TEST_COMMAND
 from app.healing.templates import catalogue
 
 # As in the healer's own mutant source: pairs come from the likeliest single edits only.
@@ -140,7 +139,6 @@ def healer_for(
     llm_provider: Any | None = None,
     publish: Publish | None = None,
     budget: Budget | None = None,
-    test_command: str = DEFAULT_TEST_COMMAND,
     fix_memory: FixExamples | None = None,
 ) -> Healer:
     """A `Healer` wired as `build_healer` does, with the variant's strategies (and, with
@@ -150,7 +148,6 @@ def healer_for(
         llm_provider=llm_provider,
         publish=publish,
         budget=budget,
-        test_command=test_command,
         strategies=strategies_for(variant, llm_provider, fix_memory),
         fix_memory=fix_memory,
     )

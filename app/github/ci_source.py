@@ -13,7 +13,7 @@ from app.events.model import Event, EventType
 from app.events.store import DuplicateEventError, EventStore
 from app.github.api import GitHubRepository, RepoRef
 from app.github.client import GitHubApp
-from app.github.fix_pr import CHECK_NAME, SOURCE, FixPullRequests, HealTarget
+from app.github.fix_pr import CASE_CHECK_NAME, CHECK_NAME, SOURCE, FixPullRequests, HealTarget
 from app.github.git import FIX_BRANCH_PREFIX
 from app.github.repo_configs import RepoConfigs, automatic_refusal
 
@@ -43,7 +43,7 @@ def ci_failure(event: Event, app_id: int) -> CiFailure | None:
         return None
     if event.type == EventType.GITHUB_CHECK_RUN_COMPLETED:
         run = payload.get("check_run")
-        if not isinstance(run, dict) or run.get("name") == CHECK_NAME:
+        if not isinstance(run, dict) or run.get("name") in (CHECK_NAME, CASE_CHECK_NAME):
             return None
         app = run.get("app")
         if isinstance(app, dict) and app.get("id") == app_id:

@@ -35,9 +35,13 @@ class Sources(BaseModel):
 
 
 class SentryMapping(BaseModel):
+    """The Sentry project whose events heal this repository (its slug or numeric id), and,
+    where slugs of several Sentry organisations may meet, the organisation's slug."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     project: str | None = None
+    organization: str | None = None
 
 
 class RepoConfig(BaseModel):

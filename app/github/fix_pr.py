@@ -4,6 +4,7 @@ PR — one per fingerprint, within the repository's limits, every step recorded 
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 import tempfile
@@ -13,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from app.data.fix_memory_log import FixMemoryFromLog
+from app.environments import EnvironmentUnavailable
+from app.environments.cache import EnvironmentCache
+from app.environments.repository_tests import RepositoryTests, repository_tests
 from app.events.model import Event, EventType
-from app.events.store import EventStore
+from app.events.store import DuplicateEventError, EventStore
 from app.evolution.history import active_variant
 from app.evolution.wiring import healer_for
 from app.github.api import PullRequestRef, RepositoryApi
@@ -27,6 +31,7 @@ from app.github.git import Checkout
 from app.github.missing_permission import FixStep, MissingPermission, report_missing
 from app.github.pull_text import branch_name, commit_message, pull_body, pull_title, scrub
 from app.healing import Budget, Fix, Incident
+from app.healing.blockers import Blocker
 from app.healing.incidents import IncidentOutsideRepository, UnreadableIncident
 from app.healing.runner import CommandRunner, SandboxCommandRunner
 from app.healing.suite import SuiteReport
@@ -35,6 +40,8 @@ log = logging.getLogger(__name__)
 
 SOURCE = "kintsugi.github"
 CHECK_NAME = "Kintsugi fix verification"
+# On the commit healing started from, when its tests could not run (never a CI failure itself).
+CASE_CHECK_NAME = "Kintsugi healing"
 
 
 @dataclass(frozen=True)
@@ -70,8 +77,28 @@ class Reproduction:
     note: str = ""
 
 
-# Reproduces a failure on a fresh checkout; a string says why it could not be.
-Reproduce = Callable[[Checkout, CommandRunner, RepoConfig], Awaitable[Reproduction | str]]
+# Reproduces a failure on a fresh checkout, in the repository's tests' environment; a string
+# says why it could not be.
+Reproduce = Callable[[Checkout, CommandRunner, RepositoryTests], Awaitable[Reproduction | str]]
+
+
+@dataclass(frozen=True)
+class _CaseRun:
+    """One heal request on its fresh checkout: what every step of it reports to."""
+
+    api: RepositoryApi
+    target: HealTarget
+    config: RepoConfig
+    cause: Event
+    checkout: Checkout
+    secrets: list[str]
+
+    def where(self) -> dict[str, Any]:
+        return {
+            "repository": self.target.repository,
+            "commit": self.checkout.head_sha,
+            "installation_id": self.target.installation_id,
+        }
 
 
 class FixPullRequests:
@@ -89,6 +116,7 @@ class FixPullRequests:
         scratch_root: Path | None = None,
         llm_for_case: Callable[[], Any] | None = None,
         fix_memory: FixMemoryFromLog | None = None,
+        environments: EnvironmentCache | None,
     ) -> None:
         # A fresh LLM provider per case, so the per-case cost budget starts from zero each time.
         self.llm_for_case = llm_for_case
@@ -101,6 +129,9 @@ class FixPullRequests:
         self.draft_below = draft_below
         self.secrets = list(secrets)
         self.scratch_root = scratch_root
+        # Builds or reuses each repository's environment; None runs the tests on Kintsugi's
+        # own interpreter, for callers that have none by design (tests of these flows).
+        self.environments = environments
 
     async def heal(
         self,
@@ -114,7 +145,9 @@ class FixPullRequests:
     ) -> HealOutcome:
         """Heal `incident`, or, when it is None, what `reproduce_first` shows failing or else
         whatever the repository's tests show failing at the base branch's head (a failed CI
-        run, reproduced in the sandbox)."""
+        run, reproduced in the sandbox). Every run is in the repository's own environment;
+        when it cannot be built, or the tests cannot run on the unchanged code, the outcome,
+        a check run on the commit and the event log say why."""
         token = await self.github.installation_token(target.installation_id)
         secrets = [*self.secrets, token.get_secret_value()]
         with tempfile.TemporaryDirectory(prefix="kintsugi-heal-", dir=self.scratch_root) as tmp:
@@ -126,80 +159,149 @@ class FixPullRequests:
                     f"`{target.base_branch}` has moved on from {target.head_sha[:12]}; "
                     "nothing to heal there any more."
                 )
-            runner = self.runner or SandboxCommandRunner()
-            baseline: SuiteReport | None = None
-            reproduction: Reproduction | None = None
-            if incident is None and reproduce_first is not None:
-                shown = await reproduce_first(checkout, runner, config)
-                if isinstance(shown, str):
-                    return HealOutcome(shown)
-                reproduction, incident, baseline = shown, shown.incident, shown.baseline
-            if incident is None:
-                try:
-                    incident, baseline = await reproduce(
-                        checkout,
-                        runner,
-                        config,
-                        run_seconds=self.budget.run_timeout,
-                        scratch_root=self.scratch_root,
-                        hangs=self.budget.hangs,
-                    )
-                except UnreadableIncident as error:
-                    return HealOutcome(
-                        f"The failure did not reproduce at {checkout.head_sha[:12]} in "
-                        f"Kintsugi's sandbox ({error}), so there is nothing to heal."
-                    )
-
-            async def publish(event: Event) -> None:
-                # The installation too, so a nightly replay can clone the case again through it.
-                where = {
-                    "repository": target.repository,
-                    "commit": checkout.head_sha,
-                    "installation_id": target.installation_id,
-                }
-                stamped = cause.caused(event.type, event.source, {**event.payload, **where})
-                await self.store.append(event.stream, stamped)
-
-            # Live healing uses whichever strategy variant evolution has promoted (the healer's
-            # defaults until it has), so promotions and rollbacks take effect here.
-            healer = healer_for(
-                await active_variant(self.store),
-                runner=runner,
-                llm_provider=self.llm_for_case() if self.llm_for_case else None,
-                publish=publish,
-                budget=self.budget,
-                test_command=config.test_command,
-                fix_memory=(
-                    self.fix_memory.for_repository(target.repository)
-                    if self.fix_memory is not None
-                    else None
-                ),
-            )
+            run = _CaseRun(api, target, config, cause, checkout, secrets)
             try:
-                result = await healer.heal(
-                    checkout.root, incident, test_command=config.test_command, baseline=baseline
+                async with self._tests(checkout, config) as tests:
+                    return await self._heal_in(run, incident, tests, reproduce_first)
+            except EnvironmentUnavailable as error:
+                return await self._blocked(run, Blocker.environment(error))
+
+    def _tests(
+        self, checkout: Checkout, config: RepoConfig
+    ) -> contextlib.AbstractAsyncContextManager[RepositoryTests]:
+        if self.environments is None:
+            return contextlib.nullcontext(RepositoryTests.without_environment(config.test_command))
+        return repository_tests(
+            self.environments, checkout.root, config=config.environment_overrides()
+        )
+
+    async def _heal_in(
+        self,
+        run: _CaseRun,
+        incident: Incident | None,
+        tests: RepositoryTests,
+        reproduce_first: Reproduce | None,
+    ) -> HealOutcome:
+        target, checkout = run.target, run.checkout
+        runner = self.runner or SandboxCommandRunner()
+        baseline: SuiteReport | None = None
+        reproduction: Reproduction | None = None
+        if incident is None and reproduce_first is not None:
+            shown = await reproduce_first(checkout, runner, tests)
+            if isinstance(shown, str):
+                return HealOutcome(shown)
+            reproduction, incident, baseline = shown, shown.incident, shown.baseline
+        if incident is None:
+            try:
+                reproduced = await reproduce(
+                    checkout,
+                    runner,
+                    tests,
+                    run_seconds=self.budget.run_timeout,
+                    scratch_root=self.scratch_root,
+                    hangs=self.budget.hangs,
                 )
-            except IncidentOutsideRepository:
+            except UnreadableIncident as error:
                 return HealOutcome(
-                    "None of the traceback's files is in this repository at "
-                    f"`{target.base_branch}`, so there is nothing here to fix."
+                    f"The failure did not reproduce at {checkout.head_sha[:12]} in "
+                    f"Kintsugi's sandbox ({error}), so there is nothing to heal."
                 )
-            if result.fix is None:
-                tried = result.candidates_tried
-                return HealOutcome(
-                    f"No validated fix found for `{incident.summary[:200]}` "
-                    f"(reproduced: {'yes' if result.reproduced else 'no'}; {tried} candidate "
-                    f"fix{'es' if tried != 1 else ''} tried in {result.seconds:.0f}s, none made "
-                    "the tests pass without breaking others).",
-                    fingerprint=result.fingerprint,
-                )
-            fix = result.fix
-            if reproduction is not None:
-                fix.new_tests.update(reproduction.new_tests)
-                fix = replace(fix, root_cause=f"{reproduction.note}\n\n{fix.root_cause}".strip())
-            return await self._propose(
-                api, target, incident, config, fix, checkout, runner, secrets, cause
+            if isinstance(reproduced, Blocker):
+                return await self._blocked(run, reproduced)
+            incident, baseline = reproduced
+
+        async def publish(event: Event) -> None:
+            # The installation too, so a nightly replay can clone the case again through it.
+            stamped = run.cause.caused(event.type, event.source, {**event.payload, **run.where()})
+            await self.store.append(event.stream, stamped)
+
+        # Live healing uses whichever strategy variant evolution has promoted (the healer's
+        # defaults until it has), so promotions and rollbacks take effect here.
+        healer = healer_for(
+            await active_variant(self.store),
+            runner=runner,
+            llm_provider=self.llm_for_case() if self.llm_for_case else None,
+            publish=publish,
+            budget=self.budget,
+            fix_memory=(
+                self.fix_memory.for_repository(target.repository)
+                if self.fix_memory is not None
+                else None
+            ),
+        )
+        try:
+            result = await healer.heal(checkout.root, incident, tests=tests, baseline=baseline)
+        except IncidentOutsideRepository:
+            return HealOutcome(
+                "None of the traceback's files is in this repository at "
+                f"`{target.base_branch}`, so there is nothing here to fix."
             )
+        if result.blocked is not None:
+            return await self._blocked(run, result.blocked, result.fingerprint, recorded=True)
+        if result.fix is None:
+            tried = result.candidates_tried
+            return HealOutcome(
+                f"No validated fix found for `{incident.summary[:200]}` "
+                f"(reproduced: {'yes' if result.reproduced else 'no'}; {tried} candidate "
+                f"fix{'es' if tried != 1 else ''} tried in {result.seconds:.0f}s, none made "
+                "the tests pass without breaking others).",
+                fingerprint=result.fingerprint,
+            )
+        fix = result.fix
+        if reproduction is not None:
+            fix.new_tests.update(reproduction.new_tests)
+            fix = replace(fix, root_cause=f"{reproduction.note}\n\n{fix.root_cause}".strip())
+        return await self._propose(
+            run.api,
+            target,
+            incident,
+            run.config,
+            fix,
+            checkout,
+            runner,
+            tests,
+            run.secrets,
+            run.cause,
+        )
+
+    async def _blocked(
+        self,
+        run: _CaseRun,
+        blocker: Blocker,
+        fingerprint: str | None = None,
+        *,
+        recorded: bool = False,
+    ) -> HealOutcome:
+        """Say why nothing could be tried: in a check run on the commit, in the event log
+        (unless the case's own `fix_not_found` already did) and in the outcome."""
+        reason = scrub(blocker.reason, run.secrets)
+        output = scrub(blocker.output, run.secrets)
+        if not recorded:
+            # Once per request and repository, however often its job runs.
+            key = f"not-started:{run.cause.id}:{run.target.repository.lower()}"
+            event = run.cause.caused(
+                EventType.HEALING_NOT_STARTED,
+                SOURCE,
+                {**run.where(), "reason": reason, "output": output},
+            ).model_copy(update={"idempotency_key": key})
+            with contextlib.suppress(DuplicateEventError):
+                await self.store.append(f"healing-not-started/{run.target.repository}", event)
+        shown = f"\n\n```\n{output.strip()[-1500:]}\n```" if output.strip() else ""
+        try:
+            check = await run.api.create_check_run(CASE_CHECK_NAME, run.checkout.head_sha)
+            await run.api.update_check_run(
+                check,
+                status="completed",
+                conclusion="neutral",
+                title="Kintsugi could not test this commit",
+                summary=f"Nothing was healed: {reason}.{shown}",
+            )
+        except GitHubPermissionError as error:
+            log.info("no check run for a blocked case", extra={"reason": str(error)})
+        log.info("healing blocked", extra={"repository": run.target.repository, "reason": reason})
+        return HealOutcome(
+            f"Kintsugi could not heal this: {reason}.{shown}", fingerprint=fingerprint
+        )
 
     async def _propose(
         self,
@@ -210,6 +312,7 @@ class FixPullRequests:
         fix: Fix,
         checkout: Checkout,
         runner: CommandRunner,
+        tests: RepositoryTests,
         secrets: list[str],
         cause: Event,
     ) -> HealOutcome:
@@ -261,7 +364,7 @@ class FixPullRequests:
             verification = await verify(
                 checkout,
                 runner,
-                config,
+                tests,
                 fix,
                 run_seconds=self.budget.run_timeout,
                 scratch_root=self.scratch_root,

@@ -8,10 +8,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.github.config import RepoConfig
+from app.environments.repository_tests import RepositoryTests
 from app.github.git import Checkout
 from app.healing import Fix, Incident
+from app.healing.blockers import Blocker, baseline_blocker, without_missing_modules
 from app.healing.hang_guard import HangGuard
+from app.healing.localise import RepositoryFiles
 from app.healing.runner import CommandRunner
 from app.healing.suite import DEFAULT_HANG_GUARD, SuiteReport, incident_from_suite, run_suite
 from app.workspace import copy_repository
@@ -33,7 +35,7 @@ class Verification:
 async def _run_on_copy(
     checkout: Checkout,
     runner: CommandRunner,
-    config: RepoConfig,
+    tests: RepositoryTests,
     run_seconds: float,
     prefix: str,
     scratch_root: Path | None,
@@ -44,30 +46,41 @@ async def _run_on_copy(
         copy = Path(tmp) / "repo"
         copy_repository(checkout.root, copy, ignore=shutil.ignore_patterns(".git"))
         return await run_suite(
-            runner, copy, config.test_command, timeout_seconds=run_seconds, hangs=hangs
+            runner,
+            copy,
+            tests.command,
+            timeout_seconds=run_seconds,
+            hangs=hangs,
+            environment=tests.environment,
         )
 
 
 async def reproduce(
     checkout: Checkout,
     runner: CommandRunner,
-    config: RepoConfig,
+    tests: RepositoryTests,
     *,
     run_seconds: float,
     scratch_root: Path | None = None,
     hangs: HangGuard = DEFAULT_HANG_GUARD,
-) -> tuple[Incident, SuiteReport]:
-    """Run the tests at the checkout's head; the failures become the incident."""
+) -> tuple[Incident, SuiteReport] | Blocker:
+    """Run the tests at the checkout's head in the repository's environment; the failures
+    become the incident, unless the run cannot judge a change (then why not). Raises
+    `UnreadableIncident` when the tests pass."""
     report = await _run_on_copy(
-        checkout, runner, config, run_seconds, "kintsugi-ci-", scratch_root, hangs
+        checkout, runner, tests, run_seconds, "kintsugi-ci-", scratch_root, hangs
     )
-    return incident_from_suite(report), report
+    files = RepositoryFiles(checkout.root)
+    blocker = baseline_blocker(report, files)
+    if blocker is not None:
+        return blocker
+    return incident_from_suite(without_missing_modules(report, files)), report
 
 
 async def verify(
     checkout: Checkout,
     runner: CommandRunner,
-    config: RepoConfig,
+    tests: RepositoryTests,
     fix: Fix,
     *,
     run_seconds: float,
@@ -76,7 +89,7 @@ async def verify(
 ) -> Verification:
     """Run the tests once more on the committed fix."""
     report = await _run_on_copy(
-        checkout, runner, config, run_seconds, "kintsugi-verify-", scratch_root, hangs
+        checkout, runner, tests, run_seconds, "kintsugi-verify-", scratch_root, hangs
     )
     counts = report.counts()
     verdict = f"{counts['passed']} passed, {counts['failed']} failed"
@@ -84,7 +97,15 @@ async def verify(
         verdict=verdict,
         passed=report.readable and not report.failed and report.total > 0,
         summary=(
-            f"Kintsugi ran `{config.test_command}` on this commit in its sandbox: {verdict}.\n\n"
+            f"Kintsugi ran `{tests.command}` on this commit in its sandbox{_where(tests)}: "
+            f"{verdict}.\n\n"
             f"Fix `{fix.id}` ({fix.strategy}/{fix.operator}), confidence {fix.confidence:.2f}."
         ),
     )
+
+
+def _where(tests: RepositoryTests) -> str:
+    environment = tests.environment
+    if environment is None:
+        return ""
+    return f", in the repository's environment (Python {environment.recipe.python.version})"

@@ -5,6 +5,7 @@ once, within the repository's allowance of open improvements."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import logging
 import shutil
@@ -13,6 +14,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.environments import EnvironmentUnavailable
+from app.environments.cache import EnvironmentCache
+from app.environments.repository_tests import RepositoryTests, repository_tests
 from app.events.model import Event, EventType
 from app.events.store import EventStore
 from app.evolution.codemods import Codemod, catalogue
@@ -31,6 +35,7 @@ from app.github.improvement_text import (
 )
 from app.github.missing_permission import FixStep, MissingPermission
 from app.github.pull_text import scrub
+from app.healing.blockers import Blocker
 from app.healing.runner import CommandRunner, SandboxCommandRunner
 from app.healing.suite import run_suite
 from app.workspace import copy_repository
@@ -82,6 +87,7 @@ class ImprovementPullRequests:
         codemods: Sequence[Codemod] | None = None,
         suite_seconds: float = 300.0,
         propose: Propose = propose_improvements,
+        environments: EnvironmentCache | None,
     ) -> None:
         self.github = github
         self.store = store
@@ -91,6 +97,8 @@ class ImprovementPullRequests:
         self.codemods = list(codemods) if codemods is not None else [*catalogue(), *speedups()]
         self.suite_seconds = suite_seconds
         self.propose = propose
+        # Each repository's environment, as healing uses it; None: Kintsugi's interpreter.
+        self.environments = environments
 
     async def improve(
         self, api: RepositoryApi, target: ImprovementTarget, config: RepoConfig, cause: Event
@@ -132,24 +140,42 @@ class ImprovementPullRequests:
                     f"({', '.join(f'`{c.name}`' for c in candidates)}) changes a module."
                     + self._also(open_now, declined)
                 )
-            refused: list[str] = []
-            improvements = await self.propose(
-                checkout.root,
-                runner=runner,
-                test_command=config.test_command,
-                codemods=changing,
-                max_proposals=room,
-                timeout_seconds=self.suite_seconds,
-                benchmark_command=config.benchmark_command,
-                declined=refused,
-            )
-            not_proposed = "".join(f"\n- not proposed: {reason}" for reason in refused)
-            if not improvements:
-                why = await self._why_none(checkout, runner, config, refused)
-                return ImprovementOutcome(why + not_proposed + self._also(open_now, declined))
+            try:
+                async with self._tests(checkout, config) as tests:
+                    refused: list[str] = []
+                    improvements = await self.propose(
+                        checkout.root,
+                        runner=runner,
+                        tests=tests,
+                        codemods=changing,
+                        max_proposals=room,
+                        timeout_seconds=self.suite_seconds,
+                        benchmark_command=config.benchmark_command,
+                        declined=refused,
+                    )
+                    not_proposed = "".join(f"\n- not proposed: {reason}" for reason in refused)
+                    if not improvements:
+                        why = await self._why_none(checkout, runner, tests, refused)
+                        return ImprovementOutcome(
+                            why + not_proposed + self._also(open_now, declined)
+                        )
+            except EnvironmentUnavailable as error:
+                reason = scrub(Blocker.environment(error).reason, secrets)
+                return ImprovementOutcome(
+                    f"No improvement proposed: {reason}." + self._also(open_now, declined)
+                )
             outcome = await self._open(api, target, config, cause, checkout, improvements, secrets)
             also = not_proposed + self._also(open_now, declined)
             return ImprovementOutcome(outcome.message + also, outcome.pull_urls)
+
+    def _tests(
+        self, checkout: Checkout, config: RepoConfig
+    ) -> contextlib.AbstractAsyncContextManager[RepositoryTests]:
+        if self.environments is None:
+            return contextlib.nullcontext(RepositoryTests.without_environment(config.test_command))
+        return repository_tests(
+            self.environments, checkout.root, config=config.environment_overrides()
+        )
 
     async def _open(
         self,
@@ -220,7 +246,7 @@ class ImprovementPullRequests:
         return ImprovementOutcome(opened_text(opened) + note, tuple(p.html_url for p in opened))
 
     async def _why_none(
-        self, checkout: Checkout, runner: CommandRunner, config: RepoConfig, refused: list[str]
+        self, checkout: Checkout, runner: CommandRunner, tests: RepositoryTests, refused: list[str]
     ) -> str:
         if refused:
             return "No improvement proposed:"  # the reasons follow, one a line
@@ -228,11 +254,15 @@ class ImprovementPullRequests:
             copy = Path(tmp) / "repo"
             await asyncio.to_thread(_copy_tree, checkout.root, copy)
             report = await run_suite(
-                runner, copy, config.test_command, timeout_seconds=self.suite_seconds
+                runner,
+                copy,
+                tests.command,
+                timeout_seconds=self.suite_seconds,
+                environment=tests.environment,
             )
         if not report.readable or report.total == 0 or report.failed:
             return (
-                f"No improvement proposed: the test suite (`{config.test_command}`) is not green "
+                f"No improvement proposed: the test suite (`{tests.command}`) is not green "
                 f"at {checkout.head_sha[:12]} ({suite_counts(report.counts())}), so there is no "
                 "evidence that a change is harmless. Fix the suite, then run `/evolve` again."
             )

@@ -34,8 +34,13 @@ sources:
   ci: true         # failed check runs and workflow runs on pull requests and the default branch
   commands: true   # /heal, /status, /run … in issue and pull request comments
 
-# How to run the tests. Fixes are validated with it in a sandbox without network access.
-test_command: python -m pytest -q
+# How the tests run. Kintsugi finds it in the repository's files (pyproject.toml, requirements
+# files, tox.ini, lock files...) and builds that environment; every fix is validated in it, in a
+# sandbox without network access. Set any of these only to override what it finds.
+environment: {}
+#   python: "3.12"
+#   install: ["pip install -e .[test]"]
+#   test_command: DJANGO_SETTINGS_MODULE=site.settings python -m pytest tests
 
 # Files Kintsugi never changes (glob patterns), e.g. ["migrations/*", "vendor/**"].
 ignored_paths: []

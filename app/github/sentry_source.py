@@ -22,6 +22,7 @@ from app.events.model import Event, EventType
 from app.events.store import DuplicateEventError, EventStore
 from app.github.api import GitHubRepository, RepoRef
 from app.github.client import GitHubApp
+from app.github.config import SentryMapping
 from app.github.fix_pr import SOURCE, FixPullRequests, HealOutcome, HealTarget
 from app.github.installations import load_installations
 from app.github.pull_text import branch_name
@@ -31,7 +32,10 @@ from app.healing.incidents import Incident, UnreadableIncident, incident_from_se
 log = logging.getLogger(__name__)
 
 PROJECTS_TTL_SECONDS = 300.0
-_PROJECT_IN_URL = re.compile(r"/projects/[^/]+/(?P<slug>[^/]+)/")
+_PROJECT_IN_URL = re.compile(r"/projects/(?P<organization>[^/]+)/(?P<slug>[^/]+)/")
+_ORGANIZATION_IN_URL = re.compile(
+    r"/organizations/(?P<path>[^/]+)/|^https?://(?P<host>[\w-]+)\.sentry\.io/"
+)
 _CONCURRENT_READS = 8
 
 
@@ -58,6 +62,29 @@ def sentry_project_keys(payload: dict[str, Any]) -> set[str]:
     if isinstance(url, str) and (match := _PROJECT_IN_URL.search(url)):
         keys.add(match["slug"].lower())
     return keys
+
+
+def sentry_organization(payload: dict[str, Any]) -> str | None:
+    """The slug of the Sentry organisation the webhook's event belongs to, from its URLs."""
+    body = sentry_event_body(payload)
+    url = body.get("url")
+    if isinstance(url, str) and (match := _PROJECT_IN_URL.search(url)):
+        return match["organization"].lower()
+    for key in ("web_url", "issue_url"):
+        value = body.get(key)
+        if isinstance(value, str) and (found := _ORGANIZATION_IN_URL.search(value)):
+            return (found["path"] or found["host"]).lower()
+    return None
+
+
+def maps_event(mapping: SentryMapping, payload: dict[str, Any]) -> bool:
+    """Whether the repository's `sentry:` mapping names the project (and, when it names one,
+    the organisation) of the webhook's event."""
+    if not mapping.project or mapping.project.lower() not in sentry_project_keys(payload):
+        return False
+    if mapping.organization is None:
+        return True
+    return sentry_organization(payload) == mapping.organization.lower()
 
 
 class SentryProjects:
@@ -151,7 +178,7 @@ class SentryHealing:
             log.info("Sentry event not healable", extra={"error": str(error)})
             return
         for installation_id, repo in targets:
-            await self._heal(event, incident, installation_id, repo, keys)
+            await self._heal(event, incident, installation_id, repo)
 
     async def _heal(
         self,
@@ -159,7 +186,6 @@ class SentryHealing:
         incident: Incident,
         installation_id: int,
         repo: RepoRef,
-        keys: set[str],
     ) -> None:
         key = f"heal:{event.id}:{repo.full_name.lower()}"
         if await self.store.find_by_idempotency_key(key) is not None:
@@ -167,8 +193,7 @@ class SentryHealing:
         extra = {"repository": repo.full_name, "event_id": str(event.id)}
         loaded = await self.configs.load(installation_id, repo)
         refusal = automatic_refusal(loaded, "sentry")
-        project = (loaded.config.sentry.project or "").lower()
-        if refusal is not None or project not in keys:
+        if refusal is not None or not maps_event(loaded.config.sentry, event.payload):
             log.info("Sentry event not acted on", extra={**extra, "reason": refusal})
             return
         body = sentry_event_body(event.payload)

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from app.healing.blockers import Blocker
 from app.healing.candidates import RINGS, Candidate, RepairContext, Strategy, rejection
 from app.healing.fix import Fix
 from app.healing.hang_guard import HangGuard
@@ -41,7 +42,8 @@ StopReason = Literal["fixed", "budget", "exhausted"]
 @dataclass
 class HealingResult:
     """How a case ended: the fix (or None), what was tried on the way, and why the search
-    stopped (`stopped`; `rings` is how many widening rings it reached)."""
+    stopped (`stopped`; `rings` is how many widening rings it reached); `blocked` says why no
+    candidate could be tried at all (the environment, or tests that cannot run)."""
 
     case_id: str
     fingerprint: str
@@ -53,6 +55,7 @@ class HealingResult:
     llm_cost_usd: float = 0.0
     stopped: StopReason = "exhausted"
     rings: int = 0
+    blocked: Blocker | None = None
 
 
 # Records a candidate turned down before or by validation (the case's event log hears of it).

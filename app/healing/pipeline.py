@@ -12,7 +12,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from app.environments.repository_tests import RepositoryTests
 from app.events.model import Event, EventType
+from app.healing.blockers import Blocker, baseline_blocker
 from app.healing.candidate_search import Budget, CandidateSearch, HealingResult
 from app.healing.candidates import Candidate, RepairContext, Strategy
 from app.healing.fingerprint import fingerprint
@@ -30,14 +32,16 @@ from app.healing.names import repository_names
 from app.healing.ranking import PrecedentRanking
 from app.healing.reproduce import build_reproduction
 from app.healing.runner import CommandRunner
-from app.healing.suite import DEFAULT_TEST_COMMAND, SuiteReport
+from app.healing.suite import SuiteReport
 from app.healing.validate import Validator, Verdict
 from app.logcontext import log_context
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[[Event], Awaitable[Any] | None]
-ExtraLocations = Callable[[Incident, RepositoryFiles, SuiteReport], Awaitable[list[Location]]]
+ExtraLocations = Callable[
+    [Incident, RepositoryFiles, SuiteReport, RepositoryTests], Awaitable[list[Location]]
+]
 SOURCE = "kintsugi.healing"
 
 
@@ -70,19 +74,21 @@ class Healer:
         root: Path,
         incident: Incident,
         *,
-        test_command: str = DEFAULT_TEST_COMMAND,
+        tests: RepositoryTests,
         baseline: SuiteReport | None = None,
     ) -> HealingResult:
+        """One case, every test run of it in `tests`' environment (built before the case and
+        never during it); `baseline`, when given, is a run of `tests` on the unchanged code."""
         case_id = f"case-{uuid.uuid4().hex[:12]}"
         with log_context(case_id=case_id):
-            return await self._heal(case_id, root, incident, test_command, baseline)
+            return await self._heal(case_id, root, incident, tests, baseline)
 
     async def _heal(
         self,
         case_id: str,
         root: Path,
         incident: Incident,
-        test_command: str,
+        tests: RepositoryTests,
         baseline: SuiteReport | None,
     ) -> HealingResult:
         started = time.monotonic()
@@ -102,7 +108,8 @@ class Healer:
                 # The whole incident, so a recorded case can be replayed from the log alone;
                 # frame variables were redacted when it was read, source lines are redacted here.
                 "incident_data": _recorded(json.loads(json.dumps(asdict(incident), default=str))),
-                "test_command": test_command,
+                "test_command": tests.command,
+                "environment": tests.environment.key if tests.environment else None,
             },
         )
 
@@ -113,7 +120,7 @@ class Healer:
         validator = Validator(
             self.runner,
             files.root,
-            test_command,
+            tests,
             run_timeout=self.budget.run_timeout,
             reproduction=reproduction,
             hangs=self.budget.hangs,
@@ -131,9 +138,13 @@ class Healer:
             else:
                 validator.reproduction = reproduction = None
                 baseline = await validator.baseline()
+        blocker = baseline_blocker(baseline, files, targets)
+        if blocker is not None:
+            return await self._blocked(stream, case_id, case_fingerprint, started, blocker)
         locations = suspicious_locations(incident, files)
         if self.extra_locations is not None:
-            locations = _merge(locations, await self.extra_locations(incident, files, baseline))
+            extra = await self.extra_locations(incident, files, baseline, tests)
+            locations = _merge(locations, extra)
         context = RepairContext(
             files, incident, tuple(locations), repository_names(files), deadline=deadline
         )
@@ -199,6 +210,28 @@ class Healer:
             {**result.fix.to_dict(), "stopped": result.stopped},
         )
         return result
+
+    async def _blocked(
+        self, stream: str, case_id: str, case_fingerprint: str, started: float, blocker: Blocker
+    ) -> HealingResult:
+        """The case ends before any candidate, saying why (in the result and the event)."""
+        seconds = time.monotonic() - started
+        log.info("healing case blocked", extra={"case_id": case_id, "reason": blocker.reason})
+        await self._emit(
+            stream,
+            EventType.HEALING_FIX_NOT_FOUND,
+            case_id,
+            {
+                "fingerprint": case_fingerprint,
+                "candidates_tried": 0,
+                "reproduced": False,
+                "seconds": round(seconds, 2),
+                "llm_cost_usd": 0.0,
+                "reason": redact(blocker.reason),
+                "output": redact(blocker.output),
+            },
+        )
+        return HealingResult(case_id, case_fingerprint, None, False, 0, seconds, blocked=blocker)
 
     def _fix(
         self,

@@ -10,7 +10,8 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class CommandResult:
-    """What one sandboxed command did. `outcome` is ok, error, timeout, memory or killed."""
+    """What one sandboxed command did. `outcome` is ok, error, timeout, memory, disk (its work
+    directory filled up) or killed."""
 
     exit_code: int
     stdout: str
@@ -36,15 +37,24 @@ class CommandRunner(Protocol):
 
 
 class SandboxCommandRunner:
-    """Adapts `functions.sandbox.Sandbox` (bubblewrap + rlimits) to `CommandRunner`."""
+    """Adapts `functions.sandbox.Sandbox` (bubblewrap + rlimits) to `CommandRunner`.
 
-    def __init__(self, sandbox: Any | None = None, *, memory_mb: int = 1024) -> None:
-        if sandbox is None:
-            from functions.sandbox import Sandbox
+    Without a `sandbox`, one is made on the first run, and refuses (`SandboxUnavailable`) where
+    bubblewrap does not work unless `allow_degraded`. `disk_mb` bounds what a run writes in its
+    work directory."""
 
-            sandbox = Sandbox()
+    def __init__(
+        self,
+        sandbox: Any | None = None,
+        *,
+        memory_mb: int = 1024,
+        disk_mb: int = 1024,
+        allow_degraded: bool = False,
+    ) -> None:
         self._sandbox = sandbox
+        self._allow_degraded = allow_degraded
         self._memory_mb = memory_mb
+        self._disk_mb = disk_mb
 
     async def run(
         self,
@@ -58,8 +68,15 @@ class SandboxCommandRunner:
         from functions.sandbox import SandboxLimits
 
         limits = SandboxLimits(
-            wall_seconds=timeout_seconds, cpu_seconds=timeout_seconds, memory_mb=self._memory_mb
+            wall_seconds=timeout_seconds,
+            cpu_seconds=timeout_seconds,
+            memory_mb=self._memory_mb,
+            disk_mb=self._disk_mb,
         )
+        if self._sandbox is None:
+            from functions.sandbox import Sandbox
+
+            self._sandbox = Sandbox(allow_degraded=self._allow_degraded)
         result = await self._sandbox.run(
             list(argv), workdir=workdir, limits=limits, env=env, readonly_binds=list(readonly)
         )

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from app.environments.repository_tests import RepositoryTests
 from app.errors import KintsugiError
 from app.healing.candidate_search import Budget
 from app.healing.engine import build_healer
@@ -62,7 +63,6 @@ class SelfHealingCode:
                 llm_provider=self.llm_provider,
                 publish=self._publish,
                 budget=self._budget,
-                test_command=self.test_command,
             )
         return self._healer
 
@@ -80,7 +80,9 @@ class SelfHealingCode:
                 # The same crash again: one case, one fix.
                 self._counts["duplicates"] += 1
                 return known
-            result = await self._get_healer().heal(root, incident, test_command=self.test_command)
+            # In-process, the crashed program's own interpreter is the environment it ran in.
+            tests = RepositoryTests.without_environment(self.test_command)
+            result = await self._get_healer().heal(root, incident, tests=tests)
         except KintsugiError as error:
             log.warning("cannot heal this error", extra={"error": str(error), "repo": str(root)})
             self._counts["rejected_inputs"] += 1

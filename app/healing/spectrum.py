@@ -9,6 +9,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from app.environments.repository_tests import RepositoryTests
 from app.healing.hang_guard import HangGuard
 from app.healing.incidents.model import Incident
 from app.healing.localise import Location, RepositoryFiles, is_test_file
@@ -69,25 +70,28 @@ def pytest_sessionfinish(session):
 
 
 class SpectrumLocaliser:
-    """Runs the suite once with line tracing and ranks lines by Ochiai suspiciousness."""
+    """Runs the suite once with line tracing, in the case's environment, and ranks lines by
+    Ochiai suspiciousness."""
 
     def __init__(
         self,
         runner: CommandRunner,
-        test_command: str,
         *,
         timeout: float = 120.0,
         top: int = 12,
         hangs: HangGuard = DEFAULT_HANG_GUARD,
     ) -> None:
         self.runner = runner
-        self.test_command = test_command
         self.timeout = timeout
         self.top = top
         self.hangs = hangs
 
     async def __call__(
-        self, incident: Incident, files: RepositoryFiles, baseline: SuiteReport
+        self,
+        incident: Incident,
+        files: RepositoryFiles,
+        baseline: SuiteReport,
+        tests: RepositoryTests,
     ) -> list[Location]:
         if not incident.failing_tests:
             return []
@@ -100,11 +104,12 @@ class SpectrumLocaliser:
             await run_suite(
                 self.runner,
                 copy,
-                self.test_command,
+                tests.command,
                 timeout_seconds=self.timeout,
                 selection=("-p", PLUGIN_MODULE),
                 # Tracing slows every line: the baseline's limits would fail tests that pass.
                 hangs=self.hangs,
+                environment=tests.environment,
             )
             # The run may have left anything at the output path, a link to a host file too.
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import shlex
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -26,6 +27,7 @@ DEFAULT_HANG_GUARD = HangGuard()
 _RERUNS_AFTER_HANG = 2
 # A suite's whole report; far past what tens of thousands of tests write.
 JUNIT_MAX_BYTES = 64 * 1024 * 1024
+_RAISED_LINES = re.compile(r"^E\s+([A-Za-z_][\w.]*(?:Error|Exception)):(.*)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -312,6 +314,11 @@ def _chain(text: str, message: str) -> tuple[ExceptionInfo, ...]:
     try:
         return parse_traceback_text(text)
     except UnreadableIncident:
+        # A collection error is pytest's own report, not a traceback: its `E   Type: value` line.
+        raised = _RAISED_LINES.findall(text)
+        if raised:
+            kind, value = raised[-1]
+            return (ExceptionInfo(type=kind, value=value.strip()),)
         if message:
             kind, _, value = message.partition(": ")
             return (ExceptionInfo(type=kind.strip() or "Failure", value=value.strip()),)

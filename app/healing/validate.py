@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.environments.repository_tests import RepositoryTests
 from app.healing.candidates import Candidate
 from app.healing.hang_guard import HangGuard
 from app.healing.reproduce import Reproduction
@@ -35,7 +36,8 @@ class Verdict:
 
 class Validator:
     """Runs the target tests (the reproduction or the failing tests) and then the whole suite
-    on a scratch copy per candidate; accepted means targets pass and nothing regressed.
+    on a scratch copy per candidate, in the repository's environment (`tests`); accepted
+    means targets pass and nothing regressed.
 
     Each test of a candidate's runs is bounded by `hangs` from its baseline duration, so a
     candidate that makes a test loop costs about a second, not the run's timeout."""
@@ -44,7 +46,7 @@ class Validator:
         self,
         runner: CommandRunner,
         root: Path,
-        test_command: str,
+        tests: RepositoryTests,
         *,
         run_timeout: float = 60.0,
         reproduction: Reproduction | None = None,
@@ -52,7 +54,11 @@ class Validator:
     ) -> None:
         self.runner = runner
         self.root = root
-        self.test_command = test_command
+        # Every run, the baseline's and each candidate's, uses the one environment provided
+        # for the case, read-only: validation never builds.
+        self.tests = tests
+        self.test_command = tests.command
+        self.environment = tests.environment
         self.run_timeout = run_timeout
         self.reproduction = reproduction
         self.hangs = hangs
@@ -78,6 +84,7 @@ class Validator:
                 timeout_seconds=self.run_timeout,
                 selection=selection,
                 hangs=self.hangs,
+                environment=self.environment,
             )
 
     async def validate(
@@ -102,6 +109,7 @@ class Validator:
                     selection=tuple(sorted(targets)),
                     hangs=self.hangs,
                     limits=limits,
+                    environment=self.environment,
                 )
                 still_failing = targets - target_report.passed
                 if still_failing or not target_report.readable:
@@ -120,6 +128,7 @@ class Validator:
                 timeout_seconds=timeout,
                 hangs=self.hangs,
                 limits=limits,
+                environment=self.environment,
             )
         seconds = time.monotonic() - started
         if not suite.readable:

@@ -117,18 +117,22 @@ async def check_queue(settings: Settings) -> Check:
     return Check("queue", "pass", "Redis answers (arq workers: `kintsugi worker`)")
 
 
-def check_sandbox() -> Check:
-    from functions.sandbox import Sandbox
+def check_sandbox(settings: Settings | None = None) -> Check:
+    from functions.sandbox import INSTALL_BUBBLEWRAP, Sandbox, SandboxUnavailable
 
-    if Sandbox(allow_degraded=True).mode == "bubblewrap":
+    allow = settings.sandbox_allow_degraded if settings is not None else False
+    try:
+        box = Sandbox(allow_degraded=allow)
+    except SandboxUnavailable as unavailable:
+        return Check("sandbox", "fail", str(unavailable), INSTALL_BUBBLEWRAP)
+    if box.mode == "bubblewrap":
         return Check("sandbox", "pass", "bubblewrap isolates untrusted code")
     return Check(
         "sandbox",
         "fail",
-        "bubblewrap is missing or cannot create a sandbox: untrusted code would run with "
-        "rlimits only (or not at all with SANDBOX_ALLOW_DEGRADED=false)",
-        "install the `bubblewrap` package; in Docker run with seccomp and apparmor unconfined "
-        "(see docker-compose.yml)",
+        f"{box.problem}: untrusted code runs degraded (SANDBOX_ALLOW_DEGRADED=true), with "
+        "rlimits only, which is for local development",
+        INSTALL_BUBBLEWRAP,
     )
 
 
@@ -242,7 +246,7 @@ async def run_checks(
         first,
         await check_database(settings),
         await check_queue(settings),
-        check_sandbox(),
+        check_sandbox(settings),
         await check_app(settings, github_transport),
         await check_webhook_secret(settings, server_url),
     ]

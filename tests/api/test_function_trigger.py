@@ -100,5 +100,6 @@ async def test_body_that_is_not_json_is_400(client: httpx.AsyncClient) -> None:
 
 
 async def test_readiness_reports_the_sandbox_mode(client: httpx.AsyncClient) -> None:
-    body = (await client.get("/readyz")).json()
-    assert body["sandbox"] in {"ok", "degraded"}
+    ready = await client.get("/readyz")
+    # bubblewrap is required wherever the tests run: anything else is not ready.
+    assert (ready.status_code, ready.json()["sandbox"]) == (200, "ok")

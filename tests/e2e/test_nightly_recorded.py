@@ -61,7 +61,10 @@ async def test_the_nightly_run_replays_recorded_cases_of_installed_repositories_
         }
     )
 
-    status = await evolve_nightly({"settings": settings, "store": store})
+    # As the worker's start-up holds them: the store, and the one environment cache, in which
+    # both the corpus case and the recorded one replay.
+    ctx = {"settings": settings, "store": store, "environments": hooks.services.environments}
+    status = await evolve_nightly(ctx)
 
     assert status in {"no_improvement", "promoted"}
     [replay] = await store.read_all(types=[EventType.EVOLUTION_REPLAY_COMPLETED])

@@ -17,7 +17,7 @@ from app.environments.build import EnvironmentBuilder
 from app.environments.cache import EnvironmentCache
 from app.environments.index import PackageIndex
 from app.environments.interpreters import Interpreter, Interpreters
-from functions.sandbox import Sandbox
+from functions.sandbox import Sandbox, SandboxUnavailable
 
 WriteRepo = Callable[[dict[str, str]], Path]
 VERSIONS = ("3.8.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0")
@@ -50,12 +50,15 @@ PYPI = PackageIndex("https://pypi.org/simple", "test")
 
 @pytest.fixture(scope="session")
 def sandbox() -> Sandbox:
-    box = Sandbox(allow_degraded=True)
-    if box.mode != "bubblewrap":
+    try:
+        return Sandbox()
+    except SandboxUnavailable as unavailable:
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail("bubblewrap must be usable on CI: build isolation cannot be skipped there")
-        pytest.skip("bubblewrap is not usable on this machine")
-    return box
+            pytest.fail(
+                f"bubblewrap must be usable on CI: build isolation cannot be skipped there "
+                f"({unavailable})"
+            )
+        pytest.skip(f"bubblewrap is not usable on this machine: {unavailable}")
 
 
 @pytest.fixture

@@ -88,15 +88,16 @@ async def test_a_build_that_fails_names_the_step_and_shows_its_output(
     assert cache.entries() == []
 
 
+@pytest.mark.parametrize("installer", ["uv", "pip"])
 async def test_an_install_command_with_an_editable_install_still_imports_the_work_copy(
-    tmp_path: Path, cache: EnvironmentCache, sandbox: Sandbox
+    tmp_path: Path, cache: EnvironmentCache, sandbox: Sandbox, installer: str
 ) -> None:
     from app.environments import InstallStep, Source
 
     repo = src_layout_repository(tmp_path / "repo")
-    # uv, not pip: pip reads /etc/debian_version, which a dropped sandbox uid cannot reach yet.
-    uv = str(_uv_binary())
-    step = InstallStep("command", (uv, "pip", "install", "-e", ".[test]"), Source("kintsugi.yml"))
+    # pip reads /etc (nsswitch.conf, os-release): a dropped sandbox uid must be able to enter it.
+    command = (str(_uv_binary()), "pip") if installer == "uv" else ("pip",)
+    step = InstallStep("command", (*command, "install", "-e", ".[test]"), Source("kintsugi.yml"))
     async with cache.provide(recipe(step), repo) as environment:
         assert environment.source_roots == ("src",)
         broken = _work_copy(repo, tmp_path / "work")
@@ -105,3 +106,22 @@ async def test_an_install_command_with_an_editable_install_still_imports_the_wor
         report = await run_suite(SandboxCommandRunner(sandbox), broken, environment=environment)
     assert report.readable, report.output_tail
     assert report.failed == {"tests/test_demo.py::test_answer"}
+
+
+async def test_a_build_that_fills_its_disk_fails_naming_the_bound(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    from app.environments import InstallStep, Source
+    from app.environments.build import BuildLimits, EnvironmentBuilder
+    from app.environments.recipe import EnvironmentUnavailable
+    from tests.environments.conftest import PYPI
+
+    repo = src_layout_repository(tmp_path / "repo")
+    fill = "open('fill', 'wb').write(b'x' * 96 * 1024 * 1024)"
+    step = InstallStep("command", ("python", "-c", fill), Source("kintsugi.yml"))
+    builder = EnvironmentBuilder(sandbox, PYPI, limits=BuildLimits(seconds=120, disk_mb=64))
+    cache = EnvironmentCache(tmp_path / "cache", builder, max_bytes=1024 * 1024 * 1024)
+    with pytest.raises(EnvironmentUnavailable, match="filled its 64 MB of disk"):
+        async with cache.provide(recipe(step), repo):
+            pass
+    assert cache.entries() == []

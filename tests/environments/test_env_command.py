@@ -75,3 +75,25 @@ def test_no_tests_collected_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, result = _env(repo, capsys)
     assert code == 2
     assert "no tests were collected" in str(result["error"])
+
+
+def test_the_checkouts_config_overrides_what_is_found_as_healing_reads_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = write_tree(
+        tmp_path / "repo",
+        {
+            ".github/kintsugi.yml": "environment:\n  test_command: SHOP_MODE=strict pytest unit\n",
+            "unit/test_mode.py": "import os\n\ndef test_mode():\n"
+            "    assert os.environ['SHOP_MODE'] == 'strict'\n",
+            "other/test_ignored.py": "def test_ignored():\n    assert False\n",
+        },
+    )
+    code, result = _env(repo, capsys)
+    assert code == 0, result
+    recipe = result["recipe"]
+    assert isinstance(recipe, dict)
+    assert recipe["test_command"] == "pytest unit"
+    assert recipe["test_env"] == {"SHOP_MODE": "strict"}
+    assert recipe["test_source"] == ".github/kintsugi.yml environment.test_command"
+    assert result["tests"] == {**result["tests"], "passed": 1, "failed": 0}  # type: ignore[dict-item]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.environments.wiring import environment_cache
 from app.events.memory import InMemoryEventStore
 from app.events.model import EventType
 from app.settings import Settings
+from functions.sandbox import Sandbox
 from workers.arq_worker import evolve_nightly, worker_options
 
 
@@ -24,9 +26,16 @@ async def test_the_cron_job_evolves_against_the_workers_store(tmp_path: Path) ->
     store = InMemoryEventStore()
     empty_corpus = tmp_path / "corpus"
     empty_corpus.mkdir()
-    settings = Settings(evolution_corpus_path=empty_corpus, llm_model=None)
+    settings = Settings(
+        evolution_corpus_path=empty_corpus,
+        llm_model=None,
+        environment_cache_dir=tmp_path / "environments",
+    )
+    # What the worker's start-up puts beside the store: the environments cases replay in.
+    environments = environment_cache(settings, Sandbox(allow_degraded=True))
 
-    status = await evolve_nightly({"settings": settings, "store": store})
+    ctx = {"settings": settings, "store": store, "environments": environments}
+    status = await evolve_nightly(ctx)
 
     assert status == "no_cases"
     assert await store.count(types=[EventType.EVOLUTION_VARIANT_PROMOTED]) == 0

@@ -9,6 +9,7 @@ import pytest
 from app.evolution.codemods import EmptyDictCall
 from app.evolution.improvements import propose_improvements
 from app.evolution.speedups import AppendLoopToComprehension, MembershipInStringSet
+from tests.healing.conftest import KINTSUGI_TESTS
 
 pytestmark = pytest.mark.sandbox
 
@@ -50,7 +51,7 @@ def words_repo(tmp_path: Path) -> Path:
 
 
 async def test_green_codemods_are_proposed_with_their_diff(words_repo: Path) -> None:
-    proposals = await propose_improvements(words_repo, max_proposals=3)
+    proposals = await propose_improvements(words_repo, tests=KINTSUGI_TESTS, max_proposals=3)
 
     assert [p.codemod for p in proposals] == ["typing_builtins", "percent_fstring", "empty_dict"]
     typing_builtins = proposals[0]
@@ -68,7 +69,9 @@ async def test_a_codemod_that_breaks_the_suite_is_not_proposed(words_repo: Path)
         "    assert 'dict()' in inspect.getsource(words.tally)\n"
     )
 
-    proposals = await propose_improvements(words_repo, codemods=[EmptyDictCall()])
+    proposals = await propose_improvements(
+        words_repo, tests=KINTSUGI_TESTS, codemods=[EmptyDictCall()]
+    )
 
     assert proposals == []
 
@@ -76,7 +79,7 @@ async def test_a_codemod_that_breaks_the_suite_is_not_proposed(words_repo: Path)
 async def test_nothing_is_proposed_while_the_suite_is_red(words_repo: Path) -> None:
     (words_repo / "tests" / "test_red.py").write_text("def test_red():\n    assert False\n")
 
-    assert await propose_improvements(words_repo) == []
+    assert await propose_improvements(words_repo, tests=KINTSUGI_TESTS) == []
 
 
 _STATS = """\
@@ -131,6 +134,7 @@ async def test_a_speedup_the_benchmark_shows_is_proposed_with_its_figures(
     declined: list[str] = []
     [proposal] = await propose_improvements(
         stats_repo,
+        tests=KINTSUGI_TESTS,
         codemods=[MembershipInStringSet()],
         benchmark_command="python bench.py",
         declined=declined,
@@ -152,6 +156,7 @@ async def test_a_speedup_the_benchmark_does_not_show_is_declined_with_the_figure
     declined: list[str] = []
     proposals = await propose_improvements(
         stats_repo,
+        tests=KINTSUGI_TESTS,
         codemods=[AppendLoopToComprehension()],
         benchmark_command="python bench.py",
         declined=declined,
@@ -166,7 +171,7 @@ async def test_a_speedup_the_benchmark_does_not_show_is_declined_with_the_figure
 async def test_no_speedup_is_proposed_without_a_benchmark_command(stats_repo: Path) -> None:
     declined: list[str] = []
     proposals = await propose_improvements(
-        stats_repo, codemods=[AppendLoopToComprehension()], declined=declined
+        stats_repo, tests=KINTSUGI_TESTS, codemods=[AppendLoopToComprehension()], declined=declined
     )
 
     assert proposals == []
@@ -181,6 +186,7 @@ async def test_a_benchmark_that_fails_measures_nothing(stats_repo: Path) -> None
     declined: list[str] = []
     proposals = await propose_improvements(
         stats_repo,
+        tests=KINTSUGI_TESTS,
         codemods=[AppendLoopToComprehension()],
         benchmark_command="python bench.py",
         declined=declined,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from app.environments.wiring import environment_cache
 from app.evolution import ReplayCase, Replayer, default_variant
 from app.evolution.corpus import ReferenceFix
 from app.healing.candidate_search import Budget
+from app.settings import get_settings
+from functions.sandbox import Sandbox
 
 pytestmark = pytest.mark.sandbox
 
@@ -40,3 +45,24 @@ async def test_an_incumbent_is_replayed_once_however_many_challengers_meet_it(
     again = await replayer.outcome(renamed, case)
 
     assert again is first
+
+
+async def test_a_case_with_a_dependency_replays_in_its_own_environment(
+    tmp_path: Path, case_budget: Budget
+) -> None:
+    from tests.environments.test_heal_in_environment import pricing_repo
+
+    case = ReplayCase("pricing", "logic", pricing_repo(tmp_path / "pricing"))
+    settings = get_settings()
+    environments = environment_cache(settings, Sandbox(allow_degraded=False))
+    budget = Budget(seconds=120, parallel=case_budget.parallel, run_timeout=60)
+
+    inside = await Replayer(case_budget=budget, environments=environments).outcome(
+        default_variant(), case
+    )
+    outside = await Replayer(case_budget=budget).outcome(default_variant(), case)
+
+    assert inside.fixed and inside.location == "pricing/orders.py:5", inside
+    # On Kintsugi's own interpreter the dependency is missing: said, not "not fixed" alone.
+    assert not outside.fixed
+    assert outside.error is not None and "could not import inflection" in outside.error

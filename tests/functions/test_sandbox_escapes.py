@@ -273,8 +273,10 @@ async def test_infinite_loop_is_stopped_at_the_cpu_limit(sandbox: Sandbox, workd
     limits = SandboxLimits(cpu_seconds=1, wall_seconds=10)
     result = await sandbox.run(_code("while True: pass"), workdir=workdir, limits=limits)
     assert result.outcome == "timeout"
-    assert 0.9 <= result.cpu_seconds < 3
-    assert result.wall_seconds < 4
+    # The CPU limit stopped it, not the wall clock: a busy machine stretches the wall time, and
+    # the kernel's accounting can land a tick under the limit.
+    assert 0.8 <= result.cpu_seconds < 3
+    assert result.wall_seconds < limits.wall_seconds
 
 
 async def test_sleeper_is_stopped_at_the_wall_clock(sandbox: Sandbox, workdir: Path) -> None:

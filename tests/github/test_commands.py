@@ -57,6 +57,7 @@ def test_request_carries_where_and_who() -> None:
     assert request is not None
     assert request.repository == "Codertocat/Hello-World"
     assert request.installation_id == 5 and request.author == "Codertocat"
+    assert request.issue_author == "Codertocat"
     assert request.default_branch == "master"
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from app.environments.config import EnvironmentConfig
 from app.events import Event, EventMetadata, EventType, InMemoryEventStore
 from app.github.client import GitHubApp
 from app.github.config import CONFIG_PATH, RepoConfig, parse_repo_config
@@ -21,6 +22,8 @@ def test_the_onboarding_config_is_exactly_the_defaults() -> None:
     loaded = parse_repo_config(DEFAULT_CONFIG)
     assert loaded.problems == []
     assert loaded.config == RepoConfig()
+    # Nothing in it overrides the environment detected from the repository's files.
+    assert loaded.config.environment_overrides() == EnvironmentConfig()
 
 
 def installation_created(*repositories: str) -> Event:

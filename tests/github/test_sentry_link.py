@@ -6,8 +6,9 @@ import copy
 import json
 from typing import Any
 
-from app.commands.sentry_link import incident_from_link, linked_sentry_issue
+from app.commands.sentry_link import SentryScope, incident_from_link, linked_sentry_issue
 from app.events import Event, EventType, InMemoryEventStore
+from app.github.config import SentryMapping
 from tests.conftest import CORPUS
 
 
@@ -17,6 +18,10 @@ def test_sentry_issue_links_of_either_form_are_found_and_others_are_not() -> Non
     assert linked_sentry_issue(["https://errors.acme.test/organizations/acme/issues/9/"]) == "9"
     assert linked_sentry_issue(["https://github.com/octo/shop/issues/7"]) is None
     assert linked_sentry_issue(["no link", "https://acme.sentry.io/issues/3/"]) == "3"
+
+
+# The corpus alerts are of the project `front-end` (id 1) of the organisation `test-org`.
+MAPPED = SentryScope("octo/shop", SentryMapping(project="front-end"), installed=True)
 
 
 def alert(issue_id: str, event_id: str, function: str) -> Event:
@@ -54,13 +59,17 @@ async def test_the_latest_stored_event_of_the_linked_issue_becomes_the_incident(
     await store.append("sentry", alert("42", "b" * 32, "newest"))
     await store.append("sentry", alert("43", "c" * 32, "other_issue"))
 
-    linked = await incident_from_link(store, ["", "Crash: https://acme.sentry.io/issues/42/"])
+    linked = await incident_from_link(
+        store, ["", "Crash: https://test-org.sentry.io/issues/42/"], MAPPED
+    )
     assert linked is not None and linked.incident is not None
     assert linked.incident.exception.frames[-1].function == "newest"
-    assert await incident_from_link(store, ["nothing linked"]) is None
+    assert await incident_from_link(store, ["nothing linked"], MAPPED) is None
 
 
 async def test_a_linked_issue_without_a_stored_event_says_none_was_received() -> None:
-    linked = await incident_from_link(InMemoryEventStore(), ["https://acme.sentry.io/issues/5/"])
+    linked = await incident_from_link(
+        InMemoryEventStore(), ["https://test-org.sentry.io/issues/5/"], MAPPED
+    )
     assert linked is not None and linked.incident is None
     assert "has not received an event for that Sentry issue yet" in linked.problem

@@ -11,6 +11,13 @@ from typing import Any
 
 import pytest
 
+from app.environments.repository_tests import RepositoryTests
+from app.healing.suite import DEFAULT_TEST_COMMAND
+
+# Healing's own tests run the repositories they write on Kintsugi's interpreter: they need
+# nothing installed, and their subject is the healing, not the environment.
+KINTSUGI_TESTS = RepositoryTests.without_environment(DEFAULT_TEST_COMMAND)
+
 _CAPTURE = """
 import json, sys, runpy, sentry_sdk
 captured = []

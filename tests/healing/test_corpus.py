@@ -12,6 +12,7 @@ from app.healing.candidate_search import Budget
 from app.healing.engine import build_healer, heal_repository
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
 from app.healing.runner import SandboxCommandRunner
+from tests.healing.conftest import KINTSUGI_TESTS
 
 pytestmark = pytest.mark.sandbox
 
@@ -51,7 +52,7 @@ async def test_corpus_crash_is_fixed(case: str, source: str, expected: str, tmp_
         incident = incident_from_traceback((repo / spec["traceback"]).read_text())
     healer = build_healer(runner=SandboxCommandRunner(), budget=Budget(seconds=60))
 
-    result = await heal_repository(healer, repo, incident)
+    result = await heal_repository(healer, repo, incident, tests=KINTSUGI_TESTS)
 
     assert result.fix is not None
     assert expected in next(iter(result.fix.changes.values()))

@@ -15,7 +15,7 @@ from app.healing.incidents.model import ExceptionInfo
 from app.healing.pytest_plugins import PLUGIN_DIR
 from app.healing.runner import SandboxCommandRunner
 from app.healing.suite import SuiteReport, incident_from_suite, run_suite
-from tests.healing.conftest import write_repo
+from tests.healing.conftest import KINTSUGI_TESTS, write_repo
 
 COUNTING = """
     def total_below(n):
@@ -220,7 +220,7 @@ async def test_healing_a_hang_starts_at_the_loop_and_fixes_a_wrong_step(tmp_path
         budget=Budget(seconds=90, run_timeout=60, hangs=HangGuard(default_seconds=2)),
     )
 
-    result = await heal_repository(healer, repo)
+    result = await heal_repository(healer, repo, tests=KINTSUGI_TESTS)
 
     assert result.fix is not None, result.rejections
     assert "        i += 1\n" in result.fix.changes["loops/counting.py"]

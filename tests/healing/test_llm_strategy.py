@@ -26,7 +26,7 @@ from app.healing.runner import SandboxCommandRunner
 from app.healing.search import mutants
 from app.llm import LLMProviderAbstraction
 from app.settings import Settings
-from tests.healing.conftest import capture_sentry_event, write_repo
+from tests.healing.conftest import KINTSUGI_TESTS, capture_sentry_event, write_repo
 
 ENDPOINT = "http://llm.test/v1/chat/completions"
 PROVIDER_KEY = "sk-provider-key-must-stay-in-the-header-0001"
@@ -170,7 +170,7 @@ async def test_llm_edit_becomes_a_validated_fix_where_templates_and_search_find_
         ],
     )
 
-    result = await heal_repository(healer, labels_repo)
+    result = await heal_repository(healer, labels_repo, tests=KINTSUGI_TESTS)
 
     fix = result.fix
     assert fix is not None and fix.strategy == "llm"
@@ -216,7 +216,7 @@ async def test_unreproduced_llm_fix_gets_low_confidence(
     )
 
     result = await Healer(runner, [LLMStrategy(provider())]).heal(
-        orders_repo, incident_from_traceback(text)
+        orders_repo, incident_from_traceback(text), tests=KINTSUGI_TESTS
     )
 
     assert result.fix is not None and result.fix.strategy == "llm"
@@ -356,7 +356,7 @@ async def test_malformed_answer_is_recorded_as_rejected_and_never_tried(
 
     result = await Healer(
         runner, [LLMStrategy(provider(), attempts_per_location=1)], publish=events.append
-    ).heal(orders_repo, incident)
+    ).heal(orders_repo, incident, tests=KINTSUGI_TESTS)
 
     assert result.fix is None and result.candidates_tried == 0
     rejected = [e.payload for e in events if e.type == EventType.HEALING_CANDIDATE_REJECTED]
@@ -406,7 +406,7 @@ async def test_healing_without_an_llm_still_fixes_a_crash_offline(
     incident = incident_from_sentry(capture_sentry_event(orders_repo / "trigger.py", orders_repo))
 
     result = await build_healer(runner=runner, llm_provider=unconfigured).heal(
-        orders_repo, incident
+        orders_repo, incident, tests=KINTSUGI_TESTS
     )
 
     assert result.fix is not None and result.fix.strategy == "template"

@@ -13,7 +13,7 @@ from app.healing.candidates import Candidate, RepairContext, TemplateStrategy
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
 from app.healing.pipeline import Healer
 from app.healing.runner import SandboxCommandRunner
-from tests.healing.conftest import capture_sentry_event
+from tests.healing.conftest import KINTSUGI_TESTS, capture_sentry_event
 
 pytestmark = pytest.mark.sandbox
 
@@ -30,7 +30,7 @@ async def test_sentry_crash_is_reproduced_fixed_and_audited(
     events: list[Event] = []
 
     result = await Healer(runner, [TemplateStrategy()], publish=events.append).heal(
-        orders_repo, incident
+        orders_repo, incident, tests=KINTSUGI_TESTS
     )
 
     fix = result.fix
@@ -67,7 +67,7 @@ async def test_text_traceback_cannot_be_reproduced_so_confidence_stays_low(
     )
 
     result = await Healer(runner, [TemplateStrategy()]).heal(
-        orders_repo, incident_from_traceback(text)
+        orders_repo, incident_from_traceback(text), tests=KINTSUGI_TESTS
     )
 
     assert result.fix is not None and not result.reproduced
@@ -90,7 +90,7 @@ async def test_candidates_touching_tests_or_outside_the_repository_are_rejected_
 
     result = await Healer(
         runner, [_EditsTests()], publish=events.append, budget=Budget(seconds=60)
-    ).heal(orders_repo, incident)
+    ).heal(orders_repo, incident, tests=KINTSUGI_TESTS)
 
     assert result.fix is None and result.candidates_tried == 0
     reasons = [reason for _, reason in result.rejections]

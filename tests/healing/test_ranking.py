@@ -16,7 +16,7 @@ from app.healing.localise import RepositoryFiles
 from app.healing.pipeline import Healer
 from app.healing.ranking import PrecedentRanking, change_features
 from app.healing.runner import SandboxCommandRunner
-from tests.healing.conftest import write_repo
+from tests.healing.conftest import KINTSUGI_TESTS, write_repo
 
 TRACEBACK = (
     "Traceback (most recent call last):\n"
@@ -159,7 +159,9 @@ async def test_the_healer_tries_candidates_in_precedent_order(
     await memory.remember(*remembered)
     healer = Healer(SandboxCommandRunner(), [TemplateStrategy()], fix_memory=memory)
 
-    result = await healer.heal(orders_repo, incident_from_traceback(TRACEBACK))
+    result = await healer.heal(
+        orders_repo, incident_from_traceback(TRACEBACK), tests=KINTSUGI_TESTS
+    )
 
     # Every default passes the suite (a pasted traceback is not reproduced): the first tried wins.
     assert result.fix is not None

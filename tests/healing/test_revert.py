@@ -21,7 +21,7 @@ from app.healing.localise import RepositoryFiles, suspicious_locations
 from app.healing.pipeline import Healer
 from app.healing.revert import RevertStrategy, find_suspect
 from app.healing.runner import SandboxCommandRunner
-from tests.healing.conftest import capture_sentry_event, write_repo
+from tests.healing.conftest import KINTSUGI_TESTS, capture_sentry_event, write_repo
 
 GOOD_CATALOG = """
 CATALOG = {
@@ -240,7 +240,7 @@ async def test_crash_only_the_revert_fixes_is_healed_by_reverting_the_release_co
     no_templates = TemplateStrategy(templates=[])
 
     result = await Healer(runner, [no_templates, RevertStrategy()]).heal(
-        shop.root, crash(shop, f"shop@{bad[:7]}")
+        shop.root, crash(shop, f"shop@{bad[:7]}"), tests=KINTSUGI_TESTS
     )
 
     fix = result.fix
@@ -261,7 +261,9 @@ async def test_targeted_fix_wins_over_the_revert_when_a_template_fixes_the_crash
     incident = crash(shop, bad)
     assert await proposals(shop, incident)  # a revert was on offer
 
-    result = await Healer(runner, [TemplateStrategy(), RevertStrategy()]).heal(shop.root, incident)
+    result = await Healer(runner, [TemplateStrategy(), RevertStrategy()]).heal(
+        shop.root, incident, tests=KINTSUGI_TESTS
+    )
 
     assert result.fix is not None and result.fix.strategy == "template"
 
@@ -291,7 +293,7 @@ async def test_a_search_that_exhausts_the_budget_still_leaves_the_revert_its_tur
 
     result = await Healer(
         runner, [_Hopeless(), RevertStrategy()], budget=Budget(max_candidates=3)
-    ).heal(shop.root, crash(shop, bad))
+    ).heal(shop.root, crash(shop, bad), tests=KINTSUGI_TESTS)
 
     assert result.fix is not None and result.fix.strategy == "revert"
     assert result.candidates_tried == 3

@@ -10,7 +10,7 @@ from app.healing.localise import RepositoryFiles
 from app.healing.runner import SandboxCommandRunner
 from app.healing.spectrum import SpectrumLocaliser, ochiai
 from app.healing.suite import incident_from_suite, run_suite
-from tests.healing.conftest import write_repo
+from tests.healing.conftest import KINTSUGI_TESTS, write_repo
 
 
 @pytest.fixture
@@ -71,8 +71,8 @@ async def test_failing_run_is_read_and_the_faulty_line_ranked_first(pricing_repo
 
     report = await run_suite(runner, pricing_repo, "python -m pytest -q")
     incident = incident_from_suite(report)
-    locations = await SpectrumLocaliser(runner, "python -m pytest -q")(
-        incident, RepositoryFiles(pricing_repo), report
+    locations = await SpectrumLocaliser(runner)(
+        incident, RepositoryFiles(pricing_repo), report, KINTSUGI_TESTS
     )
 
     assert report.counts() == {"passed": 3, "failed": 1, "total": 4}

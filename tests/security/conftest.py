@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from app.healing.runner import CommandResult
+from tests.functions.conftest import sandbox
 from tests.github.conftest import app_key, fake_github
 
-__all__ = ["app_key", "fake_github"]
+__all__ = ["app_key", "fake_github", "sandbox"]
 
 # What the host holds: a file of secrets, a folder of them, a test report and a pyproject.
 HOST_REPORT = textwrap.dedent(

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from app.environments.repository_tests import RepositoryTests
 from app.errors import KintsugiError
 from app.evolution import benchmark, improvements
 from app.github import fix_suite, improvement_prs
-from app.github.config import RepoConfig
 from app.healing.engine import build_healer, heal_repository
 from app.healing.incidents.model import FailingTest, Incident, IncidentSource
 from app.healing.localise import RepositoryFiles
@@ -25,27 +25,28 @@ from app.healing.suite import SuiteReport, run_suite
 from app.healing.validate import Validator
 from tests.security.conftest import Host, PryingRunner
 
+PYTEST = RepositoryTests.without_environment("pytest")
 CopyingStep = Callable[[PryingRunner, Path, Path], Awaitable[Any]]
 
 
 async def _validator(runner: PryingRunner, repo: Path, scratch: Path) -> Any:
-    return await Validator(runner, repo, "pytest").baseline()
+    return await Validator(runner, repo, PYTEST).baseline()
 
 
 async def _heal_without_incident(runner: PryingRunner, repo: Path, scratch: Path) -> Any:
-    return await heal_repository(build_healer(runner=runner, strategies=[]), repo)
+    return await heal_repository(build_healer(runner=runner, strategies=[]), repo, tests=PYTEST)
 
 
 async def _spectrum(runner: PryingRunner, repo: Path, scratch: Path) -> Any:
     failing = (FailingTest("tests/test_core.py::test_add"),)
     incident = Incident(IncidentSource.TEST_RUN, (), failing_tests=failing)
     baseline = SuiteReport(frozenset(), frozenset({"tests/test_core.py::test_add"}), ())
-    return await SpectrumLocaliser(runner, "pytest")(incident, RepositoryFiles(repo), baseline)
+    return await SpectrumLocaliser(runner)(incident, RepositoryFiles(repo), baseline, PYTEST)
 
 
 async def _ci_reproduction(runner: PryingRunner, repo: Path, scratch: Path) -> Any:
     checkout = SimpleNamespace(root=repo)
-    return await fix_suite.reproduce(checkout, runner, RepoConfig(), run_seconds=5)  # type: ignore[arg-type]
+    return await fix_suite.reproduce(checkout, runner, PYTEST, run_seconds=5)  # type: ignore[arg-type]
 
 
 async def _benchmark(runner: PryingRunner, repo: Path, scratch: Path) -> Any:
@@ -53,7 +54,7 @@ async def _benchmark(runner: PryingRunner, repo: Path, scratch: Path) -> Any:
 
 
 async def _improvement_suite(runner: PryingRunner, repo: Path, scratch: Path) -> Any:
-    return await improvements._suite(runner, repo, {}, "pytest", 5)
+    return await improvements._suite(runner, repo, {}, PYTEST, 5)
 
 
 async def _improvement_pr_copy(runner: PryingRunner, repo: Path, scratch: Path) -> Any:
@@ -97,7 +98,7 @@ async def test_a_link_the_run_leaves_in_place_of_its_report_is_not_read(
         os.symlink(host.secret_file, workdir / "left_behind.txt")
 
     runner = PryingRunner(plant=plant)
-    report = await Validator(runner, repo, "pytest").baseline()
+    report = await Validator(runner, repo, PYTEST).baseline()
 
     assert not report.readable
     assert not any(host.secret in name for name in report.passed | report.failed)

@@ -12,18 +12,21 @@ import pytest
 from git import Repo
 from pydantic import SecretStr
 
+from app.environments.repository_tests import RepositoryTests
 from app.errors import PermanentError
 from app.github.git import Checkout
 from app.healing.reproduce import Reproduction
 from app.healing.validate import Validator
 from tests.security.conftest import Host, PryingRunner
 
+PYTEST = RepositoryTests.without_environment("pytest")
+
 REGRESSION = "tests/test_regression_0123abcd.py"
 
 
 def _validator(repo: Path) -> Validator:
     reproduction = Reproduction(REGRESSION, "def test_x():\n    pass\n", f"{REGRESSION}::x", "x()")
-    return Validator(PryingRunner(), repo, "pytest", reproduction=reproduction)
+    return Validator(PryingRunner(), repo, PYTEST, reproduction=reproduction)
 
 
 @pytest.fixture
@@ -75,7 +78,7 @@ def test_a_candidate_change_is_not_written_through_a_nested_folder_link(
 ) -> None:
     os.symlink(f"../../{host.root.name}/private", plain_repo / "pkg" / "conf")
 
-    copy = Validator(PryingRunner(), plain_repo, "pytest").workspace(
+    copy = Validator(PryingRunner(), plain_repo, PYTEST).workspace(
         tmp_path / "scratch", {"pkg/conf/authorized_keys": "ssh-ed25519 AAAA attacker\n"}
     )
 
