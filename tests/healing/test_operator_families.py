@@ -15,6 +15,7 @@ from app.healing.engine import build_healer, heal_repository
 from app.healing.incidents import incident_from_sentry
 from app.healing.runner import SandboxCommandRunner
 from app.healing.search import SearchRings
+from tests.healing.conftest import KINTSUGI_TESTS
 
 pytestmark = pytest.mark.sandbox
 
@@ -40,7 +41,7 @@ async def test_failing_tests_are_healed_by_the_family(
     )
     healer = build_healer(runner=SandboxCommandRunner(), budget=Budget(seconds=240))
 
-    result = await heal_repository(healer, repo)
+    result = await heal_repository(healer, repo, tests=KINTSUGI_TESTS)
 
     assert result.fix is not None, result.rejections[-5:]
     assert result.fix.operator == operator
@@ -60,7 +61,7 @@ async def test_swapped_statements_are_healed_when_the_search_starts_with_its_rin
         runner=SandboxCommandRunner(), budget=Budget(seconds=240), strategies=[search]
     )
 
-    result = await heal_repository(healer, repo)
+    result = await heal_repository(healer, repo, tests=KINTSUGI_TESTS)
 
     assert result.fix is not None and result.fix.operator == "swap_statements"
     assert "terms.append(current)\n        current, following" in result.fix.changes["sequence.py"]
@@ -83,7 +84,7 @@ async def test_crashes_without_a_template_before_are_healed(
     incident = incident_from_sentry((repo / spec["sentry_event"]).read_text())
     healer = build_healer(runner=SandboxCommandRunner(), budget=Budget(seconds=120))
 
-    result = await heal_repository(healer, repo, incident)
+    result = await heal_repository(healer, repo, incident, tests=KINTSUGI_TESTS)
 
     assert result.fix is not None and result.fix.operator == template
     assert expected in next(iter(result.fix.changes.values()))

@@ -16,6 +16,7 @@ from app.healing.candidates import Candidate, RepairContext
 from app.healing.engine import heal_repository
 from app.healing.pipeline import Healer
 from app.healing.runner import SandboxCommandRunner
+from tests.healing.conftest import KINTSUGI_TESTS
 
 pytestmark = pytest.mark.sandbox
 
@@ -63,7 +64,7 @@ def repo(tmp_path: Path) -> Path:
 async def _heal(repo: Path, strategy: Listed, budget: Budget) -> tuple[HealingResult, list[Event]]:
     events: list[Event] = []
     healer = Healer(SandboxCommandRunner(), [strategy], publish=events.append, budget=budget)
-    return await heal_repository(healer, repo), events
+    return await heal_repository(healer, repo, tests=KINTSUGI_TESTS), events
 
 
 async def test_a_fix_in_a_later_ring_is_found_once_the_first_proposals_are_spent(
