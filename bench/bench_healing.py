@@ -1,4 +1,5 @@
-"""Benchmark of the healing engine on the bench corpus, offline: fixed/total and time per case.
+"""Benchmark of the healing engine on the bench corpus, offline: fixed/total and time per case,
+and for each case why the search stopped (a fix, the budget spent, or every ring exhausted).
 
 Run from the repository root: `python bench/bench_healing.py [--budget S] [--only NAME ...]`.
 Crash cases are healed from their Sentry event and from their traceback text (each is one
@@ -40,6 +41,7 @@ class Row:
     seconds: float
     candidates: int
     how: str
+    stopped: str = "-"
 
 
 async def trigger_survives(
@@ -93,6 +95,7 @@ async def run_case(case: Path, budget: float, runner: CommandRunner) -> list[Row
                         time.monotonic() - started,
                         0,
                         f"error: {error}",
+                        "error",
                     )
                 )
                 continue
@@ -119,6 +122,7 @@ async def run_case(case: Path, budget: float, runner: CommandRunner) -> list[Row
                 result.seconds,
                 result.candidates_tried,
                 how,
+                result.stopped if fixed or result.stopped != "fixed" else "fixed, trigger fails",
             )
         )
     return rows
@@ -130,15 +134,21 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def print_table(rows: list[Row]) -> None:
-    print(f"{'case':<28} {'kind':<6} {'input':<10} {'fixed':<6} {'seconds':>8} {'tried':>6}  how")
+    print(
+        f"{'case':<28} {'kind':<6} {'input':<10} {'fixed':<6} {'seconds':>8} {'tried':>6} "
+        f"{'stopped':<10} how"
+    )
     for row in rows:
         mark = "yes" if row.fixed else "NO"
         print(
             f"{row.case:<28} {row.kind:<6} {row.source:<10} {mark:<6} "
-            f"{row.seconds:>8.1f} {row.candidates:>6}  {row.how}"
+            f"{row.seconds:>8.1f} {row.candidates:>6} {row.stopped:<10} {row.how}"
         )
     print()
-    print(f"{'group':<18} {'fixed/total':>12} {'median s':>9} {'p90 s':>7} {'median tried':>13}")
+    print(
+        f"{'group':<18} {'fixed/total':>12} {'median s':>9} {'p90 s':>7} {'median tried':>13} "
+        f"{'median s to fix':>16} {'unfixed: budget/exhausted':>26}"
+    )
     groups: dict[str, list[Row]] = {}
     for row in rows:
         groups.setdefault(f"{row.kind}/{row.source}", []).append(row)
@@ -148,9 +158,14 @@ def print_table(rows: list[Row]) -> None:
         seconds = [row.seconds for row in members]
         tried = [float(row.candidates) for row in members]
         fixed = sum(row.fixed for row in members)
+        to_fix = [row.seconds for row in members if row.fixed]
+        median_fix = f"{statistics.median(to_fix):.1f}" if to_fix else "-"
+        budget = sum(not row.fixed and row.stopped == "budget" for row in members)
+        exhausted = sum(not row.fixed and row.stopped == "exhausted" for row in members)
         print(
             f"{name:<18} {f'{fixed}/{len(members)}':>12} {statistics.median(seconds):>9.1f} "
-            f"{percentile(seconds, 0.9):>7.1f} {statistics.median(tried):>13.0f}"
+            f"{percentile(seconds, 0.9):>7.1f} {statistics.median(tried):>13.0f} "
+            f"{median_fix:>16} {f'{budget}/{exhausted}':>26}"
         )
 
 

@@ -195,6 +195,7 @@ def _report(
                     "reproduced": result.reproduced,
                     "candidates_tried": result.candidates_tried,
                     "seconds": round(result.seconds, 2),
+                    "stopped": result.stopped,
                     "validation": result.validation,
                     "applied": bool(fix and args.apply),
                     "environment": environment,
@@ -223,7 +224,8 @@ def _report(
     print(f"case {result.case_id} (fingerprint {result.fingerprint})")
     print(
         f"reproduced: {'yes' if result.reproduced else 'no'}; "
-        f"candidates tried: {result.candidates_tried}; validation: {result.validation}"
+        f"candidates tried: {result.candidates_tried}; stopped: {result.stopped}; "
+        f"validation: {result.validation}"
     )
     if fix is None:
         print(f"no validated fix found in {result.seconds:.1f}s: {why_not_fixed(result)}")

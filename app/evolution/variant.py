@@ -12,13 +12,16 @@ STRATEGIES = ("template", "search", "llm")
 TEMPLATES = (
     "moved_import",
     "none_guard",
+    "none_iterable",
     "missing_key",
     "empty_collection",
+    "empty_sequence",
     "exhausted_iterator",
     "unbound_local",
     "name_typo",
     "attribute_typo",
     "str_concat",
+    "runaway_recursion",
 )
 SEARCH_OPERATORS = (
     "comparison",
@@ -37,6 +40,10 @@ SEARCH_OPERATORS = (
     "guard",
     "return_value",
     "remove_statement",
+    "bound",
+    "recursive_argument",
+    "swap_statements",
+    "insert_statement",
 )
 DEFAULT_PROMPT_ID = "fix-v1"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -77,6 +77,11 @@ class RepairContext:
     deadline: float | None = None
 
 
+# How many rings a search widens through once every strategy's first proposals are spent:
+# 1 deeper suspicious locations, 2 more operator families, 3 pairs of edits at the top sites.
+RINGS = 3
+
+
 class Strategy(Protocol):
     """Proposes candidates, likeliest first; the pipeline stops pulling when its budget ends.
 
@@ -84,7 +89,10 @@ class Strategy(Protocol):
     once: 1 means each proposal waits for the verdict on the previous one, which suits a
     strategy whose proposals cost money. A strategy that sets `last_resort` (a few cheap
     proposals, such as a revert) is asked first but tried in its turn, and the strategies
-    before it leave it room in the case's candidate and time budgets."""
+    before it leave it room in the case's candidate and time budgets.
+
+    A strategy that can look further also has `widen(context, ring)`, asked for rings 1 to
+    `RINGS` in turn when every strategy's first proposals are spent with budget left."""
 
     name: str
 
@@ -104,8 +112,18 @@ class TemplateStrategy:
         for candidate in self._candidates(context):
             yield candidate
 
-    def _candidates(self, context: RepairContext) -> Iterator[Candidate]:
-        for location in context.locations[: self.max_locations]:
+    async def widen(self, context: RepairContext, ring: int) -> AsyncIterator[Candidate]:
+        """Ring 1: the templates at the locations past the first `max_locations`."""
+        if ring != 1:
+            return
+        for candidate in self._candidates(context, context.locations[self.max_locations :]):
+            yield candidate
+
+    def _candidates(
+        self, context: RepairContext, locations: Sequence[Location] | None = None
+    ) -> Iterator[Candidate]:
+        chosen = context.locations[: self.max_locations] if locations is None else locations
+        for location in chosen:
             exception = location.exception or context.incident.exception
             source = context.files.read(location.path)
             for template in self.templates:
@@ -132,12 +150,28 @@ class TemplateStrategy:
 MutantSource = Callable[[str, int], Iterator[object]]
 
 
+class SearchRingSource(Protocol):
+    """Where a search looks once its first pass is spent (see `app.healing.search.SearchRings`)."""
+
+    def singles(self, source: str, line: int) -> Iterator[object]: ...
+
+    def deeper(self, source: str, lines: Sequence[int]) -> list[int]: ...
+
+    def wider(self, source: str, line: int) -> Iterator[object]: ...
+
+    def pairs(self, source: str, lines: Sequence[int]) -> Iterator[object]: ...
+
+
 class SearchStrategy:
     """Test-guided search: small edits at the suspicious lines, as a mutant source produces them.
 
     `mutants(source, line)` yields objects with `operator`, `description` and `source`. Lines
     are visited round-robin, a few edits at a time, so the second most suspicious line is not
-    starved by hundreds of unlikely edits at the first."""
+    starved by hundreds of unlikely edits at the first. With `rings`, the search widens when
+    that is spent: ring 1 the same edits at deeper lines (the locations past `max_locations`,
+    then the other statements of the functions holding the top ones), ring 2 the
+    statement-level families at every location, ring 3 pairs of edits at the top `pair_sites`
+    lines of each file, and across two of them."""
 
     name = "search"
 
@@ -147,20 +181,75 @@ class SearchStrategy:
         max_locations: int = 8,
         per_location: int = 300,
         chunk: int = 12,
+        rings: SearchRingSource | None = None,
+        pair_sites: int = 3,
     ) -> None:
         self.mutants = mutants
         self.max_locations = max_locations
         self.per_location = per_location
         self.chunk = chunk
+        self.rings = rings
+        self.pair_sites = pair_sites
 
     async def propose(self, context: RepairContext) -> AsyncIterator[Candidate]:
-        for candidate in self._interleaved(context):
+        for candidate in self._interleaved(context, context.locations[: self.max_locations]):
             yield candidate
 
-    def _interleaved(self, context: RepairContext) -> Iterator[Candidate]:
+    async def widen(self, context: RepairContext, ring: int) -> AsyncIterator[Candidate]:
+        rings = self.rings
+        if rings is None:
+            return
+        if ring == 1:
+            found = self._interleaved(context, self._deeper(context, rings), rings.singles)
+        elif ring == 2:
+            found = self._interleaved(context, context.locations, rings.wider)
+        elif ring == 3:
+            found = self._pairs(context, rings)
+        else:
+            return
+        for candidate in found:
+            yield candidate
+
+    def _deeper(self, context: RepairContext, rings: SearchRingSource) -> list[Location]:
+        top = context.locations[: self.max_locations]
+        deeper = list(context.locations[self.max_locations :])
+        known = {(location.path, location.line) for location in context.locations}
+        for path in dict.fromkeys(location.path for location in top):
+            try:
+                lines = rings.deeper(
+                    context.files.read(path), [loc.line for loc in top if loc.path == path]
+                )
+            except Exception:  # an unparsable file: its frames were all there was
+                continue
+            for line in lines:
+                if (path, line) not in known:
+                    known.add((path, line))
+                    deeper.append(Location(path, line, "", 0.0))
+        return deeper
+
+    def _pairs(self, context: RepairContext, rings: SearchRingSource) -> Iterator[Candidate]:
+        by_path: dict[str, list[Location]] = {}
+        for location in context.locations:
+            sites = by_path.setdefault(location.path, [])
+            if len(sites) < self.pair_sites:
+                sites.append(location)
+        for path, sites in by_path.items():
+            try:
+                source = context.files.read(path)
+                produced = rings.pairs(source, [site.line for site in sites])
+                yield from self._wrapped(produced, path, source, sites[0], limit=None)
+            except Exception:  # an unparsable file: other files go on
+                continue
+
+    def _interleaved(
+        self,
+        context: RepairContext,
+        locations: Sequence[Location],
+        source_of: MutantSource | None = None,
+    ) -> Iterator[Candidate]:
         streams = [
-            (location, self._at(context, location))
-            for location in context.locations[: self.max_locations]
+            (location, self._at(context, location, source_of or self.mutants))
+            for location in locations
         ]
         while streams:
             alive = []
@@ -172,18 +261,31 @@ class SearchStrategy:
                         break
             streams = alive
 
-    def _at(self, context: RepairContext, location: Location) -> Iterator[Candidate]:
+    def _at(
+        self, context: RepairContext, location: Location, source_of: MutantSource
+    ) -> Iterator[Candidate]:
         try:
             source = context.files.read(location.path)
-            for count, mutant in enumerate(self.mutants(source, location.line)):
-                if count >= self.per_location:
-                    return
-                yield Candidate(
-                    self.name,
-                    str(getattr(mutant, "operator", "edit")),
-                    str(getattr(mutant, "description", "")),
-                    {location.path: str(getattr(mutant, "source", source))},
-                    location,
-                )
+            produced = source_of(source, location.line)
+            yield from self._wrapped(produced, location.path, source, location, self.per_location)
         except Exception:  # an unparsable file or odd line: other lines go on
             return
+
+    def _wrapped(
+        self,
+        produced: Iterable[object],
+        path: str,
+        source: str,
+        location: Location,
+        limit: int | None,
+    ) -> Iterator[Candidate]:
+        for count, mutant in enumerate(produced):
+            if limit is not None and count >= limit:
+                return
+            yield Candidate(
+                self.name,
+                str(getattr(mutant, "operator", "edit")),
+                str(getattr(mutant, "description", "")),
+                {path: str(getattr(mutant, "source", source))},
+                location,
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import time
@@ -31,9 +32,12 @@ def default_strategies(
     """Templates, then test-guided search, then the LLM when one is configured (shown the
     merged fixes of similar incidents when there is a fix memory); reverting the release's
     suspect commit comes last, so any validated targeted fix wins over it."""
-    from app.healing.search import mutants
+    from app.healing.search import SearchRings, mutants
 
-    strategies: list[Strategy] = [TemplateStrategy(), SearchStrategy(mutants)]
+    # Single edits at the top lines first; pairs of edits come in the search's last ring.
+    first_pass = functools.partial(mutants, max_pairs=0)
+    search = SearchStrategy(first_pass, rings=SearchRings())
+    strategies: list[Strategy] = [TemplateStrategy(), search]
     llm = _llm_strategy(llm_provider, fix_memory)
     if llm is not None:
         strategies.append(llm)
@@ -115,5 +119,12 @@ async def baseline_run(healer: Healer, root: Path, tests: RepositoryTests) -> Su
 def blocked_result(blocker: Blocker, seconds: float = 0.0) -> HealingResult:
     """A case that could not open: no incident, so no fingerprint; `blocked` says why."""
     return HealingResult(
-        f"case-{uuid.uuid4().hex[:12]}", "", None, False, 0, seconds, blocked=blocker
+        f"case-{uuid.uuid4().hex[:12]}",
+        "",
+        None,
+        False,
+        0,
+        seconds,
+        blocked=blocker,
+        stopped="blocked",
     )

@@ -191,6 +191,7 @@ class Healer:
                     "seconds": round(result.seconds, 2),
                     "validation": result.validation,
                     "llm_cost_usd": round(result.llm_cost_usd, 6),
+                    "stopped": result.stopped,
                 },
             )
             return result
@@ -208,7 +209,12 @@ class Healer:
         )
         if reproduction is not None:
             result.fix.new_tests[reproduction.path] = reproduction.source
-        await self._emit(stream, EventType.HEALING_FIX_VALIDATED, case_id, result.fix.to_dict())
+        await self._emit(
+            stream,
+            EventType.HEALING_FIX_VALIDATED,
+            case_id,
+            {**result.fix.to_dict(), "stopped": result.stopped},
+        )
         return result
 
     async def _blocked(
@@ -231,7 +237,9 @@ class Healer:
                 "output": redact(blocker.output),
             },
         )
-        return HealingResult(case_id, case_fingerprint, None, False, 0, seconds, blocked=blocker)
+        return HealingResult(
+            case_id, case_fingerprint, None, False, 0, seconds, blocked=blocker, stopped="blocked"
+        )
 
     def _fix(
         self,

@@ -1,25 +1,33 @@
-"""Mutant generation: every operator's edits at one line, single edits first, then bounded pairs."""
+"""Mutant generation: every operator's edits at one line, single edits first, then bounded pairs;
+and the rings a search widens through when those run out (deeper lines, more operator
+families, pairs of edits at and across the top lines)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+
+import libcst as cst
 
 from app.healing.search import (
     alternatives,
     arithmetic,
+    bounds,
     comparisons,
     conditions,
     constants,
     guards,
+    neighbours,
     off_by_one,
+    recursion,
+    reorder,
     returns,
     statements,
     swaps,
     variables,
 )
-from app.healing.search.locate import build_site
+from app.healing.search.locate import build_site, statement_lines
 from app.healing.search.site import Edit, Site
 
 Operator = Callable[[Site], Iterator[Edit]]
@@ -27,19 +35,27 @@ Operator = Callable[[Site], Iterator[Edit]]
 OPERATORS: tuple[Operator, ...] = (
     comparisons.edits,
     off_by_one.edits,
+    bounds.edits,
     arithmetic.edits,
     conditions.edits,
     constants.edits,
     swaps.edits,
     alternatives.edits,
     variables.edits,
+    recursion.edits,
     guards.edits,
     returns.edits,
     statements.edits,
+    neighbours.stuck_loop_steps,
 )
+# Statement-level families: many edits per line and rarely the fix, so a search reaches them
+# once the expression-level edits are spent.
+WIDE_OPERATORS: tuple[Operator, ...] = (reorder.edits, neighbours.edits)
+ALL_OPERATORS = OPERATORS + WIDE_OPERATORS
 
 # Pairs are drawn from the likeliest single edits only, so their number stays bounded.
 _PAIR_POOL = 60
+_CROSS_POOL = 15
 
 
 @dataclass(frozen=True)
@@ -51,24 +67,29 @@ class Mutant:
     source: str
 
 
-def single_edits(site: Site) -> list[Edit]:
+def single_edits(site: Site, operators: Sequence[Operator] = OPERATORS) -> list[Edit]:
     """Every operator's edits at the site, likeliest first (ties keep generation order)."""
-    found = [edit for operator in OPERATORS for edit in operator(site)]
+    found = [edit for operator in operators for edit in operator(site)]
     return sorted(found, key=lambda edit: edit.weight)
 
 
-def mutants(source: str, line: int, *, max_pairs: int = 200) -> Iterator[Mutant]:
+def mutants(
+    source: str, line: int, *, max_pairs: int = 200, operators: Sequence[Operator] = OPERATORS
+) -> Iterator[Mutant]:
     """Small edits at `line` of `source`, most likely first, each source yielded once."""
     site = build_site(source, line)
     seen = {source}
-    singles = single_edits(site)
+    singles = single_edits(site, operators)
     for edit in singles:
         mutated = site.apply([edit])
         if mutated not in seen:
             seen.add(mutated)
             yield Mutant(edit.operator, edit.description, mutated)
-    if max_pairs <= 0:
-        return
+    if max_pairs > 0:
+        yield from _pairs(site, singles, seen, max_pairs)
+
+
+def _pairs(site: Site, singles: list[Edit], seen: set[str], max_pairs: int) -> Iterator[Mutant]:
     pooled = [edit for edit in singles if edit.kind == "replace"][:_PAIR_POOL]
     pairs = sorted(
         (
@@ -93,3 +114,81 @@ def mutants(source: str, line: int, *, max_pairs: int = 200) -> Iterator[Mutant]
         )
         if emitted >= max_pairs:
             return
+
+
+class SearchRings:
+    """What a search tries once its first pass (single expression-level edits at the top
+    lines) is spent, ring by ring."""
+
+    def __init__(self, max_pairs: int = 400) -> None:
+        self.max_pairs = max_pairs
+
+    def singles(self, source: str, line: int) -> Iterator[Mutant]:
+        """Ring 1 at a deeper line: the first pass's edits."""
+        return mutants(source, line, max_pairs=0)
+
+    def deeper(self, source: str, lines: Sequence[int]) -> list[int]:
+        """Ring 1's lines: the other statements of the functions holding `lines`, nearest first."""
+        return statement_lines(source, lines)
+
+    def wider(self, source: str, line: int) -> Iterator[Mutant]:
+        """Ring 2: the statement-level families (swapped, inserted, removed statements)."""
+        return mutants(source, line, max_pairs=0, operators=WIDE_OPERATORS)
+
+    def pairs(self, source: str, lines: Sequence[int]) -> Iterator[Mutant]:
+        """Ring 3: pairs of edits at each of the top lines, then across two of them."""
+        sites = []
+        for line in lines:
+            try:
+                sites.append(build_site(source, line))
+            except Exception:  # a line without a statement: the others go on
+                continue
+        seen = {source}
+        for site in sites:
+            singles = single_edits(site, ALL_OPERATORS)
+            yield from _pairs(site, singles, seen, self.max_pairs)
+        yield from _cross_pairs(sites, seen, self.max_pairs)
+
+
+def _cross_pairs(sites: list[Site], seen: set[str], max_pairs: int) -> Iterator[Mutant]:
+    """One edit at each of two lines, likeliest pairs first; patches that overlap are skipped."""
+    pools = [
+        [(edit, site.as_patch(edit)) for edit in single_edits(site)[:_CROSS_POOL]] for site in sites
+    ]
+    pairs = sorted(
+        (
+            (first, second)
+            for one, other in combinations(range(len(pools)), 2)
+            for first in pools[one]
+            for second in pools[other]
+        ),
+        key=lambda pair: pair[0][0].weight + pair[1][0].weight,
+    )
+    emitted = 0
+    source = sites[0].source if sites else ""
+    for (first, first_patch), (second, second_patch) in pairs:
+        ordered = sorted((first_patch, second_patch), key=lambda patch: patch[0], reverse=True)
+        if ordered[1][1] > ordered[0][0]:
+            continue  # overlapping spans: the edits touch the same statement
+        mutated = source
+        for start, end, text in ordered:
+            mutated = mutated[:start] + text + mutated[end:]
+        if mutated in seen or not _parses(mutated):
+            continue
+        seen.add(mutated)
+        emitted += 1
+        yield Mutant(
+            f"{first.operator}+{second.operator}",
+            f"{first.description}; {second.description}",
+            mutated,
+        )
+        if emitted >= max_pairs:
+            return
+
+
+def _parses(source: str) -> bool:
+    try:
+        cst.parse_module(source)
+    except cst.ParserSyntaxError:
+        return False
+    return True

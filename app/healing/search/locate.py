@@ -53,7 +53,7 @@ def build_site(source: str, line: int) -> Site:
     found = _locate(analysis.module.body, positions, line, function=None, in_loop=False)
     if found is None:
         raise PermanentError(f"line {line} holds no statement")
-    anchor, sole, function, in_loop = found
+    anchor, siblings, function, in_loop, enclosing = found
     return Site(
         source=source,
         line=line,
@@ -63,13 +63,22 @@ def build_site(source: str, line: int) -> Site:
         positions=positions,
         scopes=analysis.scopes,
         partial=analysis.partials[anchor],
-        anchor_is_sole=sole,
+        anchor_is_sole=len(siblings) == 1,
         function=function,
         in_loop=in_loop,
+        siblings=tuple(siblings),
+        enclosing=enclosing,
+        partials=analysis.partials,
     )
 
 
-_Found = tuple[cst.BaseStatement, bool, cst.FunctionDef | None, bool]
+_Found = tuple[
+    cst.BaseStatement,
+    Sequence[cst.BaseStatement],
+    cst.FunctionDef | None,
+    bool,
+    tuple[cst.BaseStatement, ...],
+]
 
 
 def _locate(
@@ -78,6 +87,7 @@ def _locate(
     line: int,
     function: cst.FunctionDef | None,
     in_loop: bool,
+    enclosing: tuple[cst.BaseStatement, ...] = (),
 ) -> _Found | None:
     for statement in body:
         span = positions[statement]
@@ -90,10 +100,12 @@ def _locate(
         if isinstance(statement, cst.FunctionDef):
             inner_loop = False
         for block in _blocks(statement):
-            deeper = _locate(block.body, positions, line, inner_function, inner_loop)
+            deeper = _locate(
+                block.body, positions, line, inner_function, inner_loop, (*enclosing, statement)
+            )
             if deeper is not None:
                 return deeper
-        return statement, len(body) == 1, function, in_loop
+        return statement, body, function, in_loop, enclosing
     return None
 
 
@@ -140,3 +152,46 @@ def _header_expressions(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield child
         else:
             yield from _header_expressions(child)
+
+
+def statement_lines(source: str, lines: Sequence[int]) -> list[int]:
+    """The first lines of the other statements in the functions that hold `lines` (their whole
+    bodies, nested blocks included), nearest to one of `lines` first."""
+    analysis = _analyse(source)
+    positions = analysis.positions
+    wanted = set(lines)
+    found: set[int] = set()
+    for function in _functions(analysis.module):
+        span = positions[function]
+        if not any(span.start.line <= line <= span.end.line for line in wanted):
+            continue
+        for statement in _statements(function):
+            found.add(positions[statement].start.line)
+    found -= wanted
+    return sorted(found, key=lambda line: (min(abs(line - other) for other in wanted), line))
+
+
+def _functions(module: cst.Module) -> Iterator[cst.FunctionDef]:
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.FunctionDef):
+            yield node
+        if isinstance(node, cst.BaseStatement | cst.Module | cst.IndentedBlock):
+            stack.extend(node.children)
+
+
+def _statements(function: cst.FunctionDef) -> Iterator[cst.BaseStatement]:
+    for block in _blocks(function):
+        for statement in block.body:
+            yield statement
+            if not isinstance(statement, cst.FunctionDef | cst.ClassDef):
+                yield from _statements_in(statement)
+
+
+def _statements_in(statement: cst.BaseStatement) -> Iterator[cst.BaseStatement]:
+    for block in _blocks(statement):
+        for inner in block.body:
+            yield inner
+            if not isinstance(inner, cst.FunctionDef | cst.ClassDef):
+                yield from _statements_in(inner)

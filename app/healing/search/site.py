@@ -14,7 +14,7 @@ from libcst.metadata import (
 )
 from libcst.metadata.reentrant_codegen import CodegenPartial
 
-EditKind = Literal["replace", "insert_before", "remove"]
+EditKind = Literal["replace", "insert_before", "remove", "patch"]
 _NodeT = TypeVar("_NodeT", bound=cst.CSTNode)
 _T = TypeVar("_T")
 
@@ -29,6 +29,9 @@ class Edit:
     target: cst.CSTNode
     replacement: cst.CSTNode | None = None
     kind: EditKind = "replace"
+    # For `patch` edits: source offsets and the text that replaces them (statement-level edits
+    # away from the anchor: a guard at the function's entry, swapped or inserted statements).
+    patch: tuple[int, int, str] | None = None
 
 
 @dataclass(eq=False)
@@ -46,6 +49,11 @@ class Site:
     anchor_is_sole: bool
     function: cst.FunctionDef | None
     in_loop: bool
+    # The statements of the anchor's block, and the compound statements around it (outermost
+    # first): what statement-level operators move, copy or extend.
+    siblings: tuple[cst.BaseStatement, ...] = ()
+    enclosing: tuple[cst.BaseStatement, ...] = ()
+    partials: Mapping[cst.CSTNode, CodegenPartial] = field(default_factory=dict)
     parents: dict[int, cst.CSTNode] = field(default_factory=dict)
     _memo: dict[str, object] = field(default_factory=dict)
 
@@ -90,6 +98,10 @@ class Site:
 
     def apply(self, edits: Sequence[Edit]) -> str:
         """The whole module source with the edits spliced in at the anchor statement."""
+        patches = [edit.patch for edit in edits if edit.patch is not None]
+        if patches:
+            start, end, text = patches[0]  # statement-level edits are applied alone
+            return self.source[:start] + text + self.source[end:]
         statement_edits = [edit for edit in edits if edit.kind != "replace"]
         replacements = {
             id(edit.target): edit.replacement for edit in edits if edit.kind == "replace"
@@ -115,6 +127,28 @@ class Site:
             guard_code += self.module.default_newline
         body = self.partial.get_modified_statement_code(anchor.with_changes(leading_lines=()))
         return original[:start] + guard_code + body + original[end:]
+
+    def as_patch(self, edit: Edit) -> tuple[int, int, str]:
+        """The edit as source offsets and replacement text, so edits at different lines of one
+        module can be combined."""
+        if edit.patch is not None:
+            return edit.patch
+        start, end = self.span(self.anchor)
+        mutated = self.apply([edit])
+        return start, end, mutated[start : len(mutated) - (len(self.source) - end)]
+
+    def span(self, statement: cst.BaseStatement) -> tuple[int, int]:
+        """Source offsets of a statement with its leading lines, indentation and newline."""
+        partial = self.partials[statement]
+        return partial.start_offset, partial.end_offset
+
+    def render(self, at: cst.BaseStatement, statement: cst.BaseStatement) -> str:
+        """`statement` as code indented where `at` stands (with a newline after it)."""
+        partial = self.partials[at]
+        text = partial.get_modified_statement_code(statement)
+        if not text.endswith(("\n", "\r")):
+            text += self.module.default_newline
+        return text
 
     def _splice_roots(
         self, edits: Sequence[Edit], replacements: Mapping[int, cst.CSTNode | None]

@@ -1,4 +1,8 @@
-"""Another variable of the same kind in scope: `end` for `start`, `height` for `width`."""
+"""Another variable of a compatible kind in scope: `end` for `start`, `height` for `width`.
+
+Two readings of "kind": what the name is bound to (a value, a function, a class, an import), and,
+for values of the enclosing function, what kind of value the code shows it holds (a list is not
+replaced by a count, nor text by a flag)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from difflib import SequenceMatcher
 import libcst as cst
 from libcst.metadata import Assignment, BaseAssignment, BuiltinScope, ClassScope, GlobalScope, Scope
 
+from app.healing import value_kinds
 from app.healing.search.site import Edit, Site
 
 _MAX_CANDIDATES = 8
@@ -75,6 +80,12 @@ def visible_names(scope: Scope) -> list[tuple[int, str, str]]:
 
 
 def edits(site: Site) -> Iterator[Edit]:
+    function = site.function
+    values: dict[str, str] = (
+        site.memo(f"kinds:{id(function)}", lambda: value_kinds.assigned_kinds(function))
+        if function is not None
+        else {}
+    )
     for node in site.nodes:
         if not isinstance(node, cst.Name) or not is_variable_reference(site, node):
             continue
@@ -85,7 +96,7 @@ def edits(site: Site) -> Iterator[Edit]:
         if kind is None:
             continue
         storing = isinstance(site.parent(node), cst.AssignTarget | cst.AugAssign)
-        for rank, name in enumerate(_candidates(scope, node.value, kind)):
+        for rank, name in enumerate(_candidates(scope, node.value, kind, values)):
             yield Edit(
                 operator="variable",
                 description=f"replace `{node.value}` with `{name}`",
@@ -95,12 +106,20 @@ def edits(site: Site) -> Iterator[Edit]:
             )
 
 
-def _candidates(scope: Scope, original: str, kind: str) -> list[str]:
+def _candidates(scope: Scope, original: str, kind: str, values: dict[str, str]) -> list[str]:
+    held = values.get(original)
     ranked = sorted(
         (
-            (depth, -SequenceMatcher(None, original, name).ratio(), name)
-            for depth, name, other_kind in visible_names(scope)
-            if other_kind == kind and name != original and name not in _NOT_VARIABLES
-        ),
+            depth,
+            # Same value kind first, unknown next; incompatible kinds are left out below.
+            0 if held is not None and values.get(name) == held else 1,
+            -SequenceMatcher(None, original, name).ratio(),
+            name,
+        )
+        for depth, name, other_kind in visible_names(scope)
+        if other_kind == kind
+        and name != original
+        and name not in _NOT_VARIABLES
+        and value_kinds.compatible(held, values.get(name))
     )
-    return [name for _, _, name in ranked[:_MAX_CANDIDATES]]
+    return [name for *_, name in ranked[:_MAX_CANDIDATES]]

@@ -90,7 +90,15 @@ def test_every_mutant_of_every_line_compiles() -> None:
 def test_edits_stay_on_the_suspicious_statement() -> None:
     line = line_of(INVENTORY, "if item.name == name")
     original = INVENTORY.splitlines()
-    for source in _all(INVENTORY, line, max_pairs=50):
+    entry = line_of(INVENTORY, "for item in self.items:")
+    for mutant in mutants(INVENTORY, line, max_pairs=50):
+        source = mutant.source
+        if "at the start of" in mutant.description:
+            # A guard on an input goes before the function's first statement, adding lines only.
+            matcher = difflib.SequenceMatcher(None, original, source.splitlines())
+            added = [tag for tag in matcher.get_opcodes() if tag[0] != "equal"]
+            assert [(tag[0], tag[1]) for tag in added] == [("insert", entry - 1)]
+            continue
         changed = [
             tag
             for tag in difflib.SequenceMatcher(None, original, source.splitlines()).get_opcodes()

@@ -57,3 +57,49 @@ def test_module_level_statements_get_no_guard() -> None:
         """
     )
     assert variants(source, "HOME", "guard") == []
+
+
+def test_the_guard_returns_nothing_of_the_kind_the_function_returns() -> None:
+    source = code(
+        """
+        def first_word(text):
+            words = text.split()
+            return words[0].capitalize()
+        """
+    )
+    found = variants(source, "return words", "guard")
+    expected = code(
+        """
+        def first_word(text):
+            words = text.split()
+            if not words:
+                return ""
+            return words[0].capitalize()
+        """
+    )
+    assert expected in found
+    # Without an annotation or another return, "nothing" was None; the observed kind comes first.
+    assert found.index(expected) < found.index(expected.replace('return ""', "return None"))
+
+
+def test_an_empty_input_is_guarded_at_the_function_entry() -> None:
+    source = code(
+        """
+        def average(values):
+            '''The mean of the values.'''
+            total = sum(values)
+            return total / len(values)
+        """
+    )
+    found = variants(source, "return total /", "guard")
+    expected = code(
+        """
+        def average(values):
+            '''The mean of the values.'''
+            if not values:
+                return 0.0
+            total = sum(values)
+            return total / len(values)
+        """
+    )
+    assert expected in found

@@ -11,10 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from app.healing.search import Mutant, mutants
+from app.healing.search import ALL_OPERATORS, Mutant, mutants
 
 CORPUS = Path(__file__).resolve().parents[3] / "bench" / "corpus" / "logic"
 CASES = sorted(path.name for path in CORPUS.iterdir() if (path / "case.json").is_file())
+# A case whose shipped code loops forever is left to the healer's end-to-end tests: here every
+# mutant that does not repair it would cost the whole suite timeout.
+SETTLING = [
+    name for name in CASES if not json.loads((CORPUS / name / "case.json").read_text()).get("hangs")
+]
 SUITE_TIMEOUT = 30
 
 
@@ -50,7 +55,9 @@ def first_repair(case: Path, scratch: Path) -> tuple[bool, Repair | None]:
     original = target.read_text()
     if suite_passes(repo):
         return False, None
-    for rank, mutant in enumerate(mutants(original, spec["bug"]["line"]), 1):
+    for rank, mutant in enumerate(
+        mutants(original, spec["bug"]["line"], operators=ALL_OPERATORS), 1
+    ):
         target.write_text(mutant.source)
         if suite_passes(repo):
             return True, Repair(rank, mutant)
@@ -65,7 +72,7 @@ def test_corpus_is_large_and_varied() -> None:
 
 
 @pytest.mark.slow  # one pytest subprocess per mutant tried: about 30 s for the whole corpus
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", SETTLING)
 def test_case_fails_and_a_single_mutant_repairs_it(name: str, tmp_path: Path) -> None:
     fails, repair = first_repair(CORPUS / name, tmp_path)
     assert fails, f"{name}: the shipped suite should fail"

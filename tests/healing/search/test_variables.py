@@ -43,3 +43,19 @@ def test_names_of_enclosing_class_body_are_not_visible_in_methods() -> None:
     found = variants(source, "return", "variable")
     assert swapped(source, "outer - margin", "outer - outer") in found
     assert not any("padding" in variant.splitlines()[-1] for variant in found)
+
+
+def test_only_variables_of_a_compatible_kind_stand_in() -> None:
+    source = code(
+        """
+        def label(names: list, count):
+            title = "items"
+            heading = "Items"
+            size = len(names)
+            return title + ": " + str(count)
+        """
+    )
+    found = variants(source, "return title", "variable")
+    assert any('return heading + ": "' in text for text in found)
+    # `names` holds a list and `size` a count: neither stands in for text.
+    assert not any("return size +" in text or "return names +" in text for text in found)

@@ -1,0 +1,3 @@
+from catalog.products import has_tag
+
+print(has_tag({"name": "kettle"}, "sale"))

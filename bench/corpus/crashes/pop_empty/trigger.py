@@ -1,0 +1,3 @@
+from queueing.jobs import next_job_name
+
+print(next_job_name([]))
