@@ -34,8 +34,8 @@ COPY functions ./functions
 COPY migrations ./migrations
 COPY bench/corpus ./bench/corpus
 RUN uv sync --frozen --no-dev \
-    && mkdir -p /data \
-    && chown kintsugi:kintsugi /data
+    && mkdir -p /data/environments \
+    && chown -R kintsugi:kintsugi /data
 
 USER kintsugi
 ENV DATA_DIR=/data
