@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.environments.config import EnvironmentConfig
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
 from app.healing.incidents.model import Incident
 from app.healing.suite import DEFAULT_TEST_COMMAND
@@ -35,6 +36,8 @@ class ReplayCase:
     bug: tuple[str, int] | None = None  # the line a reference fix edits, when known
     recorded: Incident | None = None  # a live case's incident, rebuilt from the event log
     reference: ReferenceFix | None = None  # the fix merged for this very case, when one was
+    # The checkout's `environment:` overrides (.github/kintsugi.yml), as a live heal reads them.
+    environment: EnvironmentConfig | None = None
 
     def incident(self) -> Incident | None:
         """The crash to heal; None means: heal whatever the failing tests show."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from app.environments.config import EnvironmentConfig
 from app.events.model import Event, EventType
 from app.evolution.analysis import case_records
 from app.evolution.corpus import ReferenceFix, ReplayCase
@@ -50,9 +51,13 @@ class RecordedCase:
 
 
 class Checkouts(Protocol):
-    """Puts `repository` at `commit` into the empty directory `into`; raises when it cannot."""
+    """Puts `repository` at `commit` into the empty directory `into`; raises when it cannot.
+    Returns the checkout's environment overrides (its config's `environment:` section), so a
+    replay builds the environment a live heal of that commit would."""
 
-    async def check_out(self, repository: str, commit: str, into: Path) -> None: ...
+    async def check_out(
+        self, repository: str, commit: str, into: Path
+    ) -> EnvironmentConfig | None: ...
 
 
 @dataclass(frozen=True)
@@ -210,7 +215,7 @@ class RecordedSource:
                 try:
                     incident = incident_from_data(case.incident_data)
                     root = Path(tmp) / f"case-{index}"
-                    await self.checkouts.check_out(case.repository, case.commit, root)
+                    overrides = await self.checkouts.check_out(case.repository, case.commit, root)
                 except Exception as error:  # one lost snapshot is a skipped case, not the end
                     reason = str(error)[:300] or type(error).__name__
                     log.warning(
@@ -232,6 +237,7 @@ class RecordedSource:
                         test_command=case.test_command,
                         recorded=incident,
                         reference=case.reference,
+                        environment=overrides,
                     )
                 )
             yield prepared

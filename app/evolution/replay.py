@@ -172,7 +172,7 @@ class Replayer:
             copy = Path(scratch) / case.name
             copy_repository(case.root, copy, ignore=shutil.ignore_patterns("__pycache__"))
             try:
-                async with self._tests(case, copy) as tests:
+                async with self.tests_for(case, copy) as tests:
                     result = await heal_repository(healer, copy, case.incident(), tests=tests)
                     fix = result.fix
                     # Inside the lease: the trigger runs on the same environment.
@@ -216,12 +216,16 @@ class Replayer:
             return fix.location == f"{case.bug[0]}:{case.bug[1]}"
         return None
 
-    def _tests(
+    def tests_for(
         self, case: ReplayCase, copy: Path
     ) -> contextlib.AbstractAsyncContextManager[RepositoryTests]:
+        """How the copy of `case` is tested: in its environment (with the checkout's overrides)
+        when there is an environment cache, on Kintsugi's interpreter otherwise."""
         if self.environments is None:
             return contextlib.nullcontext(RepositoryTests.without_environment(case.test_command))
-        return repository_tests(self.environments, copy, test_command=case.test_command)
+        return repository_tests(
+            self.environments, copy, config=case.environment, test_command=case.test_command
+        )
 
     async def _trigger_survives(
         self, case: ReplayCase, fix: Fix, environment: Environment | None

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
+from app.environments.config import EnvironmentConfig
 from app.errors import PermanentError
 from app.events.model import EventType
 from app.events.store import EventStore
@@ -16,6 +17,7 @@ from app.evolution.recorded import RecordedSource, recorded_installations
 from app.github.api import GitHubRepository, RepoRef
 from app.github.auth import app_credentials
 from app.github.client import GitHubApp
+from app.github.config import read_checkout_config
 from app.github.git import Checkout
 from app.settings import Settings
 
@@ -30,13 +32,14 @@ class InstallationCheckouts:
         self.installation_id = installation_id
         self.clone_urls = dict(clone_urls)
 
-    async def check_out(self, repository: str, commit: str, into: Path) -> None:
+    async def check_out(self, repository: str, commit: str, into: Path) -> EnvironmentConfig:
         clone_url = self.clone_urls.get(repository)
         if clone_url is None:
             raise PermanentError(f"{repository} is not a repository of this installation")
         token = await self.github.installation_token(self.installation_id)
         checkout = await Checkout.clone(clone_url, token, into)
         await checkout.check_out(commit)
+        return read_checkout_config(into).config.environment_overrides()
 
 
 class AppCheckouts:
@@ -54,11 +57,12 @@ class AppCheckouts:
         self._routes: dict[str, tuple[int, str] | PermanentError] = {}
         self._lock = asyncio.Lock()
 
-    async def check_out(self, repository: str, commit: str, into: Path) -> None:
+    async def check_out(self, repository: str, commit: str, into: Path) -> EnvironmentConfig:
         installation_id, clone_url = await self._route(repository)
         token = await self.github.installation_token(installation_id)
         checkout = await Checkout.clone(clone_url, token, into)
         await checkout.check_out(commit)
+        return read_checkout_config(into).config.environment_overrides()
 
     async def _route(self, repository: str) -> tuple[int, str]:
         async with self._lock:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from app.environments.config import EnvironmentConfig
 from app.events.model import Event, EventMetadata, EventType
 from app.evolution.recorded import (
     RecordedSource,
@@ -105,15 +106,19 @@ def test_the_reference_is_the_fix_merged_for_that_case_and_nothing_for_a_rejecte
 class DirectoryCheckouts:
     """Checks out from a dict of commit → files; an unknown commit fails like a lost ref."""
 
-    def __init__(self, snapshots: dict[str, dict[str, str]]) -> None:
+    def __init__(
+        self, snapshots: dict[str, dict[str, str]], overrides: EnvironmentConfig | None = None
+    ) -> None:
         self.snapshots = snapshots
+        self.overrides = overrides
 
-    async def check_out(self, repository: str, commit: str, into: Path) -> None:
+    async def check_out(self, repository: str, commit: str, into: Path) -> EnvironmentConfig | None:
         if commit not in self.snapshots:
             raise RuntimeError(f"not our ref {commit}")
         for path, text in self.snapshots[commit].items():
             (into / path).parent.mkdir(parents=True, exist_ok=True)
             (into / path).write_text(text)
+        return self.overrides
 
 
 async def test_the_source_checks_out_the_newest_cases_and_counts_the_ones_it_cannot() -> None:
@@ -124,10 +129,12 @@ async def test_the_source_checks_out_the_newest_cases_and_counts_the_ones_it_can
         opened(3, "kept", commit="a" * 40),
         opened(4, "unreadable", commit="a" * 40, fingerprint="other", incident_data={"x": 1}),
     ]
-    source = RecordedSource(DirectoryCheckouts({"a" * 40: files}), max_cases=3)
+    overrides = EnvironmentConfig(python="3.12", install=("pip install -e .",))
+    source = RecordedSource(DirectoryCheckouts({"a" * 40: files}, overrides), max_cases=3)
     async with source.open(events) as prepared:
         [case] = prepared.cases
         assert case.name == "octo/shop#kept" and case.kind == "recorded"
+        assert case.environment == overrides  # replayed in the environment a live heal builds
         assert (case.root / "shop/orders.py").read_text() == files["shop/orders.py"]
         assert case.incident() == incident_from_traceback(TRACEBACK)
         summary = prepared.summary()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from app.environments.config import EnvironmentConfig
 from app.environments.wiring import environment_cache
 from app.evolution import ReplayCase, Replayer, default_variant
 from app.evolution.corpus import ReferenceFix
@@ -66,3 +67,26 @@ async def test_a_case_with_a_dependency_replays_in_its_own_environment(
     # On Kintsugi's own interpreter the dependency is missing: said, not "not fixed" alone.
     assert not outside.fixed
     assert outside.error is not None and "could not import inflection" in outside.error
+
+
+async def test_a_recorded_checkouts_overrides_decide_its_replay_environment(
+    tmp_path: Path, case_budget: Budget
+) -> None:
+    from tests.environments.test_heal_in_environment import pricing_repo
+
+    root = pricing_repo(tmp_path / "pricing")
+    environments = environment_cache(get_settings(), Sandbox(allow_degraded=False))
+    replayer = Replayer(case_budget=case_budget, environments=environments)
+    detected = ReplayCase("pricing", "logic", root)
+    pinned = ReplayCase("pricing", "logic", root, environment=EnvironmentConfig(python="3.12"))
+
+    async with replayer.tests_for(detected, root) as tests:
+        assert tests.environment is not None
+        detected_python = tests.environment.recipe.python
+    async with replayer.tests_for(pinned, root) as tests:
+        assert tests.environment is not None
+        pinned_python = tests.environment.recipe.python
+
+    assert pinned_python.version.startswith("3.12"), pinned_python
+    assert pinned_python.version != detected_python.version
+    assert pinned_python.source.detail == "environment.python"
