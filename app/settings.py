@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     queue_name: str = "kintsugi:queue"
     github_webhook_secret: SecretStr | None = None
     sentry_webhook_secret: SecretStr | None = None
+    # Sentry organisation slug → the GitHub installations allowed to receive its events, as
+    # `acme=12345 67890, other-org=111`; unset, any installed repository mapping a project may.
+    sentry_installations: str = ""
     max_webhook_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
     # Slow clients: a request's headers, then its whole body, must arrive within these.
     http_header_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -126,6 +130,12 @@ class Settings(BaseSettings):
     def _blank_is_missing(cls, value: object) -> object:
         return None if value == "" else value
 
+    @field_validator("sentry_installations")
+    @classmethod
+    def _bindings_parse(cls, value: str) -> str:
+        parse_sentry_installations(value)
+        return value
+
     @model_validator(mode="after")
     def _grace_outlasts_reconnects(self) -> Settings:
         if self.lost_jobs_grace_seconds <= self.redis_reconnect_max_seconds:
@@ -157,6 +167,11 @@ class Settings(BaseSettings):
         return tuple(Path(part.strip()) for part in separators.split(",") if part.strip())
 
     @property
+    def sentry_bindings(self) -> dict[str, frozenset[int]] | None:
+        """`SENTRY_INSTALLATIONS` parsed; None when it is unset."""
+        return parse_sentry_installations(self.sentry_installations)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
 
@@ -181,6 +196,36 @@ class Settings(BaseSettings):
             self.github_webhook_secret.get_secret_value().encode(),
             self.sentry_webhook_secret.get_secret_value().encode(),
         )
+
+
+_ORGANIZATION_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def parse_sentry_installations(text: str) -> dict[str, frozenset[int]] | None:
+    """`acme=12345 67890, other-org=111` → {"acme": {12345, 67890}, "other-org": {111}};
+    None for blank text. Anything else is a ValueError naming the setting and the bad part."""
+    if not text.strip():
+        return None
+    bindings: dict[str, frozenset[int]] = {}
+    for part in text.split(","):
+        entry = part.strip()
+        organization, equals, ids = entry.partition("=")
+        organization = organization.strip().lower()
+        if not equals or not _ORGANIZATION_SLUG.fullmatch(organization):
+            raise ValueError(
+                f"SENTRY_INSTALLATIONS: {entry!r} is not `<sentry organisation slug>=<GitHub "
+                "installation id> …` (entries are separated by commas)"
+            )
+        if organization in bindings:
+            raise ValueError(f"SENTRY_INSTALLATIONS names the organisation {organization!r} twice")
+        numbers = ids.split()
+        if not numbers or not all(n.isascii() and n.isdigit() and int(n) > 0 for n in numbers):
+            raise ValueError(
+                f"SENTRY_INSTALLATIONS: the installations of {organization!r} must be positive "
+                f"GitHub installation ids separated by spaces, not {ids.strip()!r}"
+            )
+        bindings[organization] = frozenset(int(n) for n in numbers)
+    return bindings
 
 
 def async_database_url(url: str) -> str:

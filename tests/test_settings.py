@@ -58,3 +58,35 @@ def test_the_unauthenticated_body_budget_must_hold_the_largest_webhook() -> None
     with pytest.raises(ValueError, match="HTTP_UNAUTHENTICATED_BODY_BYTES must be at least"):
         Settings(_env_file=None, max_webhook_bytes=2048, http_unauthenticated_body_bytes=1024)
     assert Settings(_env_file=None).http_unauthenticated_body_bytes >= 25 * 1024 * 1024
+
+
+def test_sentry_installations_bind_organisations_to_installation_ids(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SENTRY_INSTALLATIONS", " Acme=12345 67890 , other-org=111")
+    assert Settings(_env_file=None).sentry_bindings == {
+        "acme": frozenset({12345, 67890}),
+        "other-org": frozenset({111}),
+    }
+    assert Settings(_env_file=None, sentry_installations="").sentry_bindings is None
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ("acme", "'acme' is not `<sentry organisation slug>="),
+        ("=12345", "'=12345' is not"),
+        ("acme=", "installations of 'acme' must be positive"),
+        ("acme=12x45", "not '12x45'"),
+        ("acme=0", "not '0'"),
+        ("acme=-3", "not '-3'"),
+        ("acme=1,", "'' is not"),
+        ("acme=1; other=2", "installations of 'acme' must be"),
+        ("acme=1, ACME=2", "names the organisation 'acme' twice"),
+        ("ac me=1", "'ac me=1' is not"),
+    ],
+)
+def test_a_malformed_sentry_installations_is_an_error_naming_it(value: str, named: str) -> None:
+    with pytest.raises(ValueError, match="SENTRY_INSTALLATIONS") as raised:
+        Settings(_env_file=None, sentry_installations=value)
+    assert named in str(raised.value)

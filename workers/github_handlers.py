@@ -149,6 +149,7 @@ def register_github_handlers(
         cache=cache,
         llm_configured=bool(settings.llm_model),
         replays=replays,
+        sentry_bindings=settings.sentry_bindings,
     )
     router.on(EventType.GITHUB_ISSUE_COMMENT_CREATED, commands)
     configs = RepoConfigs(github, cache)
@@ -156,7 +157,14 @@ def register_github_handlers(
     onboarding = Onboarding(github, store, configs)
     router.on(EventType.GITHUB_INSTALLATION_CREATED, onboarding)
     router.on(EventType.GITHUB_INSTALLATION_REPOSITORIES_ADDED, onboarding)
-    sentry = SentryHealing(github, store, fixes, configs, SentryProjects(store, configs))
+    sentry = SentryHealing(
+        github,
+        store,
+        fixes,
+        configs,
+        SentryProjects(store, configs),
+        bindings=settings.sentry_bindings,
+    )
     router.on(EventType.SENTRY_EVENT_ALERT_TRIGGERED, sentry)
     router.on(EventType.SENTRY_ERROR_CREATED, sentry)
     ci = CiHealing(github, store, fixes, configs)

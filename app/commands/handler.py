@@ -39,6 +39,7 @@ from app.github.config import (
 from app.github.errors import GitHubNotFound
 from app.github.fix_pr import FixPullRequests, HealTarget
 from app.github.improvement_prs import ImprovementPullRequests, ImprovementTarget
+from app.github.sentry_source import SentryBindings
 from functions import ServerlessRuntime
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,10 @@ class CommandHandler:
         runtime_factory: Callable[[], ServerlessRuntime] = ServerlessRuntime,
         improvements: ImprovementPullRequests | None = None,
         replays: RepositoryReplay | None = None,
+        sentry_bindings: SentryBindings | None = None,
     ) -> None:
         self.github = github
+        self.sentry_bindings = sentry_bindings
         self.store = store
         self.fixes = fixes
         # `/evolve` validates in the same sandbox, with the same secrets kept out, as healing.
@@ -146,7 +149,9 @@ class CommandHandler:
         config: LoadedConfig,
         note: str,
     ) -> tuple[str, str, str | None]:
-        found = await heal_input(request, api, config.config, self.store, self.cache)
+        found = await heal_input(
+            request, api, config.config, self.store, self.cache, self.sentry_bindings
+        )
         if found.incident is None:
             return found.problem + note, found.outcome, None
         incident = found.incident

@@ -16,6 +16,7 @@ from app.events.store import EventStore
 from app.github.api import RepositoryApi
 from app.github.config import RepoConfig
 from app.github.installations import load_installations
+from app.github.sentry_source import SentryBindings
 from app.healing import Incident
 from app.healing.incidents import UnreadableIncident, incident_from_traceback
 
@@ -37,6 +38,7 @@ async def heal_input(
     config: RepoConfig,
     store: EventStore,
     cache: Cache,
+    sentry_bindings: SentryBindings | None = None,
 ) -> HealInput:
     # The comment first (the freshest traceback), then the issue's description.
     texts = [request.comment_body]
@@ -56,7 +58,7 @@ async def heal_input(
         except UnreadableIncident:
             continue
     # No traceback pasted: the latest stored event of a linked Sentry issue, if any.
-    scope = await sentry_scope(request, config, store)
+    scope = await sentry_scope(request, config, store, sentry_bindings)
     linked = await incident_from_link(store, [clean_text(text) for text in texts], scope)
     if linked is None:
         if skipped is not None:
@@ -68,7 +70,10 @@ async def heal_input(
 
 
 async def sentry_scope(
-    request: CommandRequest, config: RepoConfig, store: EventStore
+    request: CommandRequest,
+    config: RepoConfig,
+    store: EventStore,
+    bindings: SentryBindings | None = None,
 ) -> SentryScope:
     """Whose Sentry events `/heal` may use here: those of the project the repository maps, when
     the repository is installed in the installation the command came from — the installation
@@ -78,4 +83,6 @@ async def sentry_scope(
         repository=request.repository,
         mapping=config.sentry,
         installed=owner is not None and owner.id == request.installation_id,
+        installation_id=request.installation_id,
+        bindings=bindings,
     )

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from app.events.model import Event, EventType
 from app.events.store import EventStore
 from app.github.config import CONFIG_PATH, SentryMapping
-from app.github.sentry_source import maps_event, sentry_event_body, sentry_organization
+from app.github.sentry_source import (
+    SentryBindings,
+    binding_refusal,
+    maps_event,
+    sentry_event_body,
+    sentry_organization,
+)
 from app.healing import Incident
 from app.healing.incidents import UnreadableIncident, incident_from_sentry
 
@@ -88,11 +94,14 @@ class LinkedIncident:
 class SentryScope:
     """Whose Sentry events a command may use: the repository's `sentry:` mapping, and whether
     the repository is installed in the installation the command came from (the one Sentry
-    events of that project are routed to)."""
+    events of that project are routed to), and which installations the operator's
+    `SENTRY_INSTALLATIONS` lets receive each Sentry organisation's events."""
 
     repository: str
     mapping: SentryMapping
     installed: bool
+    installation_id: int = 0
+    bindings: SentryBindings | None = None
 
 
 async def incident_from_link(
@@ -108,8 +117,28 @@ async def incident_from_link(
     if refusal is not None:
         return LinkedIncident(link.issue_id, problem=refusal)
     event = await latest_sentry_event(
-        store, link.issue_id, lambda e: _in_scope(e, link, scope.mapping)
+        store,
+        link.issue_id,
+        lambda e: (
+            _in_scope(e, link, scope.mapping)
+            and binding_refusal(scope.bindings, e.payload, scope.installation_id) is None
+        ),
     )
+    if event is None and scope.bindings is not None:
+        unbound = await latest_sentry_event(
+            store, link.issue_id, lambda e: _in_scope(e, link, scope.mapping)
+        )
+        if unbound is not None:
+            reason = binding_refusal(scope.bindings, unbound.payload, scope.installation_id)
+            return LinkedIncident(
+                link.issue_id,
+                problem=(
+                    f"This issue links Sentry issue {link.issue_id}, but Kintsugi did not use "
+                    f"its events here: {reason}. The operator of this Kintsugi decides which "
+                    "installations receive which Sentry organisation's events; pasting the "
+                    "traceback in a comment with `/heal` works now."
+                ),
+            )
     if event is None:
         return LinkedIncident(
             link.issue_id,

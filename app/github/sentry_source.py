@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from app.data.cache import InProcessCache
@@ -87,6 +88,39 @@ def maps_event(mapping: SentryMapping, payload: dict[str, Any]) -> bool:
     return sentry_organization(payload) == mapping.organization.lower()
 
 
+SentryBindings = Mapping[str, frozenset[int]]
+
+
+def binding_refusal(
+    bindings: SentryBindings | None, payload: dict[str, Any], installation_id: int
+) -> str | None:
+    """Why the operator's `SENTRY_INSTALLATIONS` keeps the webhook's event from repositories of
+    GitHub installation `installation_id`; None when it does not (or is unset). The Sentry
+    organisation is the one Sentry's signed webhook names, never a repository's claim. The
+    reason quotes nothing of the event."""
+    if bindings is None:
+        return None
+    organization = sentry_organization(payload)
+    if organization is None:
+        return (
+            "the Sentry event names no organisation, and SENTRY_INSTALLATIONS admits only the "
+            "events of organisations it binds to an installation"
+        )
+    allowed = bindings.get(organization)
+    if allowed is None:
+        return (
+            "the Sentry organisation of the event is not listed in SENTRY_INSTALLATIONS, so its "
+            "events reach no repository"
+        )
+    if installation_id not in allowed:
+        return (
+            "SENTRY_INSTALLATIONS does not bind the Sentry organisation of the event to GitHub "
+            f"installation {installation_id}, so its events reach none of that installation's "
+            "repositories"
+        )
+    return None
+
+
 class SentryProjects:
     """Sentry project (slug or id) → the installed repositories whose config maps it."""
 
@@ -157,12 +191,15 @@ class SentryHealing:
         fixes: FixPullRequests,
         configs: RepoConfigs,
         projects: SentryProjects,
+        *,
+        bindings: SentryBindings | None = None,
     ) -> None:
         self.github = github
         self.store = store
         self.fixes = fixes
         self.configs = configs
         self.projects = projects
+        self.bindings = bindings
 
     async def __call__(self, event: Event) -> None:
         keys = sentry_project_keys(event.payload)
@@ -199,6 +236,20 @@ class SentryHealing:
         body = sentry_event_body(event.payload)
         trigger_url = str(body.get("web_url") or body.get("url") or "a Sentry event")
         issue_id = str(body.get("issue_id") or "")
+        unbound = binding_refusal(self.bindings, event.payload, installation_id)
+        if unbound is not None:
+            log.warning(
+                "Sentry event refused",
+                extra={
+                    **extra,
+                    "reason": unbound,
+                    "installation_id": installation_id,
+                    "sentry_organization": sentry_organization(event.payload),
+                },
+            )
+            refused = HealOutcome(f"Not healed: {unbound}.")
+            await self._record(event, key, repo, issue_id, trigger_url, refused)
+            return
         api = GitHubRepository(await self.github.installation_client(installation_id), repo)
         outcome = await self._recurrence(api, repo, issue_id, trigger_url, event)
         if outcome is None:
@@ -212,6 +263,17 @@ class SentryHealing:
             )
             outcome = await self.fixes.heal(api, target, incident, loaded.config, event)
         log.info("Sentry event healed", extra={**extra, "outcome": outcome.message[:200]})
+        await self._record(event, key, repo, issue_id, trigger_url, outcome)
+
+    async def _record(
+        self,
+        event: Event,
+        key: str,
+        repo: RepoRef,
+        issue_id: str,
+        trigger_url: str,
+        outcome: HealOutcome,
+    ) -> None:
         record = event.caused(
             EventType.HEALING_TRIGGER_HANDLED,
             SOURCE,

@@ -6,16 +6,27 @@ tenant's errors."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from app.commands import Command, parse_command
-from tests.api.conftest import Hooks
-from tests.e2e.test_automatic_sources import idle, installation_created, sentry_alert
+from app.events import EventType
+from app.main import create_app
+from app.services import open_services
+from tests.api.conftest import Hooks, make_settings
+from tests.e2e.test_automatic_sources import (
+    configured_shop,
+    idle,
+    installation_created,
+    sentry_alert,
+    settled,
+)
 from tests.e2e.test_heal_command import comment_payload, handled, hooks
-from tests.github.conftest import INSTALLATION_ID, SHOP_FILES, SHOP_TRACEBACK, shop
+from tests.github.conftest import APP_ID, INSTALLATION_ID, SHOP_FILES, SHOP_TRACEBACK, shop
 from tests.github.fake_github import FakeGitHub, FakeRepository, bare_repository
 
 __all__ = ["hooks", "shop"]
@@ -245,3 +256,127 @@ async def test_a_sentry_link_from_a_repository_not_recorded_in_the_installation_
 
     assert "no record of octo/store in the installation" in reply
     assert_nothing_of_acme(fake_github)
+
+
+# `SENTRY_INSTALLATIONS` binds a Sentry organisation to GitHub installations: `octo/store` is in
+# installation INSTALLATION_ID, and acme's events belong to OTHER_INSTALLATION's repositories.
+OTHER_INSTALLATION = INSTALLATION_ID + 1000
+CLAIMS_ACME = "sentry:\n  project: payments\n  organization: acme\n"
+
+
+@pytest.fixture
+async def bound_hooks(
+    request: pytest.FixtureRequest,
+    fake_github: FakeGitHub,
+    app_key: tuple[str, str],
+    tmp_path: Path,
+) -> AsyncIterator[Hooks]:
+    """The app with `SENTRY_INSTALLATIONS` set to the test's parameter."""
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'kintsugi.db'}",
+        github_app_id=APP_ID,
+        github_app_private_key=app_key[0],
+        github_api_url=fake_github.url,
+        healing_budget_seconds=120,
+        sentry_installations=request.param,
+    )
+    services = await open_services(settings)
+    transport = httpx.ASGITransport(app=create_app(settings, services=services))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://k.test") as client:
+            yield Hooks(client, services)
+    finally:
+        await services.close()
+
+
+def with_config(fake: FakeGitHub, tmp_path: Path, config: str) -> FakeRepository:
+    """`octo/store` of installation INSTALLATION_ID with `config`, automatic sources on."""
+    files = {**SHOP_FILES, ".github/kintsugi.yml": config}
+    bare = bare_repository(tmp_path / "claiming", "store", files)
+    return fake.add_repository(
+        FakeRepository("octo", "store", bare, INSTALLATION_ID, permissions={"maintainer": "write"})
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bound_hooks", [f"acme={OTHER_INSTALLATION}"], indirect=True)
+async def test_a_sentry_link_of_an_organisation_bound_to_another_installation_is_refused(
+    bound_hooks: Hooks, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    store = await installed_store(bound_hooks, fake_github, tmp_path, CLAIMS_ACME)
+    reply = await heal_link(bound_hooks, fake_github, store, "https://acme.sentry.io/issues/42/")
+
+    assert "SENTRY_INSTALLATIONS does not bind" in reply
+    assert f"installation {INSTALLATION_ID}" in reply
+    assert "acme" not in reply.replace("https://acme.sentry.io", "")
+    assert_nothing_of_acme(fake_github)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bound_hooks", [f"other-org={INSTALLATION_ID}"], indirect=True)
+async def test_a_sentry_link_of_an_organisation_not_listed_is_refused(
+    bound_hooks: Hooks, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    store = await installed_store(bound_hooks, fake_github, tmp_path, CLAIMS_ACME)
+    reply = await heal_link(bound_hooks, fake_github, store, "https://acme.sentry.io/issues/42/")
+
+    assert "not listed in SENTRY_INSTALLATIONS" in reply
+    assert_nothing_of_acme(fake_github)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bound_hooks", [f"acme={OTHER_INSTALLATION}"], indirect=True)
+async def test_an_automatic_sentry_event_of_an_organisation_bound_elsewhere_heals_nothing(
+    bound_hooks: Hooks, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    store = with_config(fake_github, tmp_path, CLAIMS_ACME)
+    await bound_hooks.github("installation", installation_created(store))
+    await idle(bound_hooks.services)
+
+    assert (await bound_hooks.sentry("event_alert", other_tenants_alert())).status_code == 202
+    [refused] = await settled(bound_hooks.services, [EventType.HEALING_TRIGGER_HANDLED])
+    await idle(bound_hooks.services)
+
+    assert refused.payload["repository"] == "octo/store"
+    assert refused.payload["pull_url"] is None
+    assert "SENTRY_INSTALLATIONS does not bind" in refused.payload["message"]
+    assert store.pulls == [] and store.comments == []
+    assert_nothing_of_acme(fake_github)
+    store_events = bound_hooks.services.store
+    assert await store_events.read_all(types=[EventType.HEALING_CASE_OPENED]) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "bound_hooks", [f"octo-org={OTHER_INSTALLATION} {INSTALLATION_ID}"], indirect=True
+)
+async def test_an_automatic_sentry_event_heals_a_repository_of_a_bound_installation(
+    bound_hooks: Hooks, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    shop = configured_shop(fake_github, tmp_path)
+    await bound_hooks.github("installation", installation_created(shop))
+    await idle(bound_hooks.services)
+
+    assert (await bound_hooks.sentry("event_alert", sentry_alert())).status_code == 202
+    [done] = await settled(bound_hooks.services, [EventType.HEALING_TRIGGER_HANDLED])
+
+    [pull] = shop.pulls
+    assert done.payload["pull_url"] == pull["html_url"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bound_hooks", [f"acme={INSTALLATION_ID}"], indirect=True)
+async def test_a_sentry_link_of_an_organisation_bound_to_this_installation_heals(
+    bound_hooks: Hooks, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    store = await installed_store(bound_hooks, fake_github, tmp_path, CLAIMS_ACME)
+    assert (await bound_hooks.sentry("event_alert", other_tenants_alert())).status_code == 202
+    await idle(bound_hooks.services)
+    body = "/heal https://acme.sentry.io/issues/42/"
+    await bound_hooks.github(
+        "issue_comment", comment_payload(fake_github, store, "maintainer", body)
+    )
+    [done] = await handled(bound_hooks.services)
+
+    assert done.payload["outcome"] == "pull_request"
+    assert len(store.pulls) == 1
