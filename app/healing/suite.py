@@ -310,7 +310,8 @@ def _node_id(case: ElementTree.Element) -> str:
     name = case.get("name") or ""
     if file:
         module = file.removesuffix(".py").replace("/", ".")
-        if classname == module or classname.startswith(f"{module}."):
+        # An empty classname is a collection error: its name is the module.
+        if not classname or classname == module or classname.startswith(f"{module}."):
             inner = classname.removeprefix(module).strip(".")
             return "::".join(part for part in (file, inner, name) if part)
     parts = classname.split(".")
