@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import sys
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from app.environments.wiring import environment_cache
 from app.errors import KintsugiError, PermanentError
 from app.github.config import read_checkout_config
 from app.healing.blockers import Blocker
-from app.healing.candidate_search import Budget, HealingResult
+from app.healing.candidate_search import Budget, HealingResult, why_not_fixed
 from app.healing.engine import blocked_result, build_healer, heal_repository
 from app.healing.hang_guard import HangGuard
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
@@ -99,21 +98,6 @@ def run_heal(args: argparse.Namespace) -> int:
     if result.blocked is not None:
         return EXIT_BAD_INPUT
     return EXIT_FIXED if result.fix is not None else EXIT_NOT_FIXED
-
-
-def why_not_fixed(result: HealingResult) -> str:
-    """Why a case ended without a fix: what stopped it before any candidate, or what it did
-    try and why each kind of attempt failed."""
-    if result.blocked is not None:
-        return result.blocked.reason
-    if not result.rejections:
-        return "no strategy proposed a candidate for this incident"
-    reasons = Counter(reason.strip().splitlines()[0][:160] for _, reason in result.rejections)
-    listed = "; ".join(f"{reason} ({count}x)" for reason, count in reasons.most_common(3))
-    return (
-        f"{len(result.rejections)} candidate(s) refused or failed validation "
-        f"({result.candidates_tried} validated); most common: {listed}"
-    )
 
 
 def _heal_with_progress(

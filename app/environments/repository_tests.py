@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,3 +63,21 @@ async def repository_tests(
     recipe = await asyncio.to_thread(detect_recipe, root, config=overrides)
     async with environments.provide(recipe, root) as environment:
         yield RepositoryTests(recipe.test_command, environment)
+
+
+def checkout_tests(
+    environments: EnvironmentCache | None,
+    root: Path,
+    *,
+    config: EnvironmentConfig | None = None,
+    test_command: str | None = None,
+    own_interpreter_command: str,
+) -> AbstractAsyncContextManager[RepositoryTests]:
+    """`repository_tests` through `environments`; a process without an environment cache (no
+    working sandbox, or a caller that has none by design) runs `own_interpreter_command` on
+    Kintsugi's interpreter instead, where the sandboxed runner still refuses or bounds it."""
+    if environments is None:
+        return contextlib.nullcontext(
+            RepositoryTests.without_environment(test_command or own_interpreter_command)
+        )
+    return repository_tests(environments, root, config=config, test_command=test_command)

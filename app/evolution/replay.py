@@ -17,7 +17,7 @@ from typing import Any
 
 from app.environments.cache import EnvironmentCache
 from app.environments.environment import Environment
-from app.environments.repository_tests import RepositoryTests, repository_tests
+from app.environments.repository_tests import RepositoryTests, checkout_tests
 from app.evolution.corpus import ReferenceFix, ReplayCase
 from app.evolution.variant import StrategyVariant
 from app.evolution.wiring import healer_for
@@ -221,10 +221,12 @@ class Replayer:
     ) -> contextlib.AbstractAsyncContextManager[RepositoryTests]:
         """How the copy of `case` is tested: in its environment (with the checkout's overrides)
         when there is an environment cache, on Kintsugi's interpreter otherwise."""
-        if self.environments is None:
-            return contextlib.nullcontext(RepositoryTests.without_environment(case.test_command))
-        return repository_tests(
-            self.environments, copy, config=case.environment, test_command=case.test_command
+        return checkout_tests(
+            self.environments,
+            copy,
+            config=case.environment,
+            test_command=case.test_command,
+            own_interpreter_command=case.test_command,
         )
 
     async def _trigger_survives(

@@ -16,7 +16,7 @@ from typing import Any
 from app.data.fix_memory_log import FixMemoryFromLog
 from app.environments import EnvironmentUnavailable
 from app.environments.cache import EnvironmentCache
-from app.environments.repository_tests import RepositoryTests, repository_tests
+from app.environments.repository_tests import RepositoryTests, checkout_tests
 from app.events.model import Event, EventType
 from app.events.store import DuplicateEventError, EventStore
 from app.evolution.history import active_variant
@@ -32,6 +32,7 @@ from app.github.missing_permission import FixStep, MissingPermission, report_mis
 from app.github.pull_text import branch_name, commit_message, pull_body, pull_title, scrub
 from app.healing import Budget, Fix, Incident
 from app.healing.blockers import Blocker
+from app.healing.candidate_search import why_not_fixed
 from app.healing.incidents import IncidentOutsideRepository, UnreadableIncident
 from app.healing.runner import CommandRunner, SandboxCommandRunner
 from app.healing.suite import SuiteReport
@@ -42,6 +43,13 @@ SOURCE = "kintsugi.github"
 CHECK_NAME = "Kintsugi fix verification"
 # On the commit healing started from, when its tests could not run (never a CI failure itself).
 CASE_CHECK_NAME = "Kintsugi healing"
+
+
+# How the search ended, as a reply says it.
+_STOPPED = {
+    "budget": "the search stopped when its time budget ran out",
+    "exhausted": "every widening ring of the search was tried",
+}
 
 
 @dataclass(frozen=True)
@@ -169,10 +177,11 @@ class FixPullRequests:
     def _tests(
         self, checkout: Checkout, config: RepoConfig
     ) -> contextlib.AbstractAsyncContextManager[RepositoryTests]:
-        if self.environments is None:
-            return contextlib.nullcontext(RepositoryTests.without_environment(config.test_command))
-        return repository_tests(
-            self.environments, checkout.root, config=config.environment_overrides()
+        return checkout_tests(
+            self.environments,
+            checkout.root,
+            config=config.environment_overrides(),
+            own_interpreter_command=config.test_command,
         )
 
     async def _heal_in(
@@ -240,11 +249,13 @@ class FixPullRequests:
             return await self._blocked(run, result.blocked, result.fingerprint, recorded=True)
         if result.fix is None:
             tried = result.candidates_tried
+            stopped = _STOPPED.get(result.stopped, result.stopped)
             return HealOutcome(
                 f"No validated fix found for `{incident.summary[:200]}` "
                 f"(reproduced: {'yes' if result.reproduced else 'no'}; {tried} candidate "
                 f"fix{'es' if tried != 1 else ''} tried in {result.seconds:.0f}s, none made "
-                "the tests pass without breaking others).",
+                f"the tests pass without breaking others; {stopped}). Why: "
+                f"{scrub(why_not_fixed(result), run.secrets)}.",
                 fingerprint=result.fingerprint,
             )
         fix = result.fix

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from app.environments import EnvironmentUnavailable
 from app.environments.cache import EnvironmentCache
-from app.environments.repository_tests import RepositoryTests, repository_tests
+from app.environments.repository_tests import RepositoryTests, checkout_tests
 from app.events.model import Event, EventType
 from app.events.store import EventStore
 from app.evolution.codemods import Codemod, catalogue
@@ -171,10 +171,11 @@ class ImprovementPullRequests:
     def _tests(
         self, checkout: Checkout, config: RepoConfig
     ) -> contextlib.AbstractAsyncContextManager[RepositoryTests]:
-        if self.environments is None:
-            return contextlib.nullcontext(RepositoryTests.without_environment(config.test_command))
-        return repository_tests(
-            self.environments, checkout.root, config=config.environment_overrides()
+        return checkout_tests(
+            self.environments,
+            checkout.root,
+            config=config.environment_overrides(),
+            own_interpreter_command=config.test_command,
         )
 
     async def _open(

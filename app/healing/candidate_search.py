@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -233,3 +234,18 @@ class CandidateSearch:
 async def _replay(candidates: list[Candidate]) -> AsyncIterator[Candidate]:
     for candidate in candidates:
         yield candidate
+
+
+def why_not_fixed(result: HealingResult) -> str:
+    """Why a case ended without a fix: what stopped it before any candidate, or what it did
+    try and why each kind of attempt failed."""
+    if result.blocked is not None:
+        return result.blocked.reason
+    if not result.rejections:
+        return "no strategy proposed a candidate for this incident"
+    reasons = Counter(reason.strip().splitlines()[0][:160] for _, reason in result.rejections)
+    listed = "; ".join(f"{reason} ({count}x)" for reason, count in reasons.most_common(3))
+    return (
+        f"{len(result.rejections)} candidate(s) refused or failed validation "
+        f"({result.candidates_tried} validated); most common: {listed}"
+    )

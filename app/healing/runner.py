@@ -65,20 +65,12 @@ class SandboxCommandRunner:
         readonly: Sequence[Path] = (),
         env: Mapping[str, str] | None = None,
     ) -> CommandResult:
-        from functions.sandbox import SandboxLimits
-
-        limits = SandboxLimits(
-            wall_seconds=timeout_seconds,
-            cpu_seconds=timeout_seconds,
-            memory_mb=self._memory_mb,
-            disk_mb=self._disk_mb,
-        )
-        if self._sandbox is None:
-            from functions.sandbox import Sandbox
-
-            self._sandbox = Sandbox(allow_degraded=self._allow_degraded)
-        result = await self._sandbox.run(
-            list(argv), workdir=workdir, limits=limits, env=env, readonly_binds=list(readonly)
+        result = await self._box().run(
+            list(argv),
+            workdir=workdir,
+            limits=self._limits(timeout_seconds),
+            env=env,
+            readonly_binds=list(readonly),
         )
         return CommandResult(
             exit_code=-1 if result.exit_code is None else int(result.exit_code),
@@ -99,18 +91,28 @@ class SandboxCommandRunner:
     ) -> Any:
         """Start a long-lived process (a validation worker) in the same sandbox as `run`, with
         pipes on its standard streams; the caller keeps its wall clock, kills it and waits."""
-        from functions.sandbox import SandboxLimits
-
-        limits = SandboxLimits(
-            wall_seconds=timeout_seconds,
-            cpu_seconds=timeout_seconds,
-            memory_mb=self._memory_mb,
-            disk_mb=self._disk_mb,
+        return await self._box().start(
+            list(argv),
+            workdir=workdir,
+            limits=self._limits(timeout_seconds),
+            env=env,
+            readonly_binds=list(readonly),
         )
+
+    def _box(self) -> Any:
+        """The sandbox, probed on first use: `SandboxUnavailable` says why there is none."""
         if self._sandbox is None:
             from functions.sandbox import Sandbox
 
             self._sandbox = Sandbox(allow_degraded=self._allow_degraded)
-        return await self._sandbox.start(
-            list(argv), workdir=workdir, limits=limits, env=env, readonly_binds=list(readonly)
+        return self._sandbox
+
+    def _limits(self, timeout_seconds: float) -> Any:
+        from functions.sandbox import SandboxLimits
+
+        return SandboxLimits(
+            wall_seconds=timeout_seconds,
+            cpu_seconds=timeout_seconds,
+            memory_mb=self._memory_mb,
+            disk_mb=self._disk_mb,
         )

@@ -100,20 +100,8 @@ def _pairs(site: Site, singles: list[Edit], seen: set[str], max_pairs: int) -> I
         ),
         key=lambda pair: pair[0].weight + pair[1].weight,
     )
-    emitted = 0
-    for first, second in pairs:
-        mutated = site.apply([first, second])
-        if mutated in seen:
-            continue
-        seen.add(mutated)
-        emitted += 1
-        yield Mutant(
-            f"{first.operator}+{second.operator}",
-            f"{first.description}; {second.description}",
-            mutated,
-        )
-        if emitted >= max_pairs:
-            return
+    combined = ((first, second, site.apply([first, second])) for first, second in pairs)
+    yield from _distinct(combined, seen, max_pairs)
 
 
 class SearchRings:
@@ -164,16 +152,28 @@ def _cross_pairs(sites: list[Site], seen: set[str], max_pairs: int) -> Iterator[
         ),
         key=lambda pair: pair[0][0].weight + pair[1][0].weight,
     )
-    emitted = 0
     source = sites[0].source if sites else ""
-    for (first, first_patch), (second, second_patch) in pairs:
-        ordered = sorted((first_patch, second_patch), key=lambda patch: patch[0], reverse=True)
-        if ordered[1][1] > ordered[0][0]:
-            continue  # overlapping spans: the edits touch the same statement
-        mutated = source
-        for start, end, text in ordered:
-            mutated = mutated[:start] + text + mutated[end:]
-        if mutated in seen or not _parses(mutated):
+
+    def combined() -> Iterator[tuple[Edit, Edit, str | None]]:
+        for (first, first_patch), (second, second_patch) in pairs:
+            ordered = sorted((first_patch, second_patch), key=lambda patch: patch[0], reverse=True)
+            if ordered[1][1] > ordered[0][0]:
+                continue  # overlapping spans: the edits touch the same statement
+            mutated = source
+            for start, end, text in ordered:
+                mutated = mutated[:start] + text + mutated[end:]
+            yield first, second, mutated if _parses(mutated) else None
+
+    yield from _distinct(combined(), seen, max_pairs)
+
+
+def _distinct(
+    combined: Iterator[tuple[Edit, Edit, str | None]], seen: set[str], max_pairs: int
+) -> Iterator[Mutant]:
+    """Each pair's mutant once (None: the pair does not make a module), at most `max_pairs`."""
+    emitted = 0
+    for first, second, mutated in combined:
+        if mutated is None or mutated in seen:
             continue
         seen.add(mutated)
         emitted += 1
