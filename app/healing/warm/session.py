@@ -125,6 +125,7 @@ class WarmValidation:
         self.lifetime_seconds = lifetime_seconds
         self.reason: str | None = None  # why the case went cold; None while warm applies
         self.warm_runs = 0
+        self.session_runs = 0  # of the warm runs, those forked from a slot's pytest session
         self.cold_candidates: dict[str, int] = {}  # per-candidate reasons to go cold
         self.parallel = max(1, parallel)
         self._opening = asyncio.Lock()
@@ -346,7 +347,13 @@ class WarmValidation:
         try:
             answer, report = await self._request(
                 slot,
-                {"want": sorted(wanted), "first": sorted(targets), "overlay": overlay},
+                {
+                    "want": sorted(wanted),
+                    "first": sorted(targets),
+                    "overlay": overlay,
+                    # The slot's pytest configured once, the run forked inside its collection.
+                    "session": {"key": slot.index, "args": [*slot.args, "-x"], "paths": positional},
+                },
                 [*slot.args, "-x", *positional],
                 timeout,
             )
@@ -354,6 +361,8 @@ class WarmValidation:
             return f"the candidate is too large for the worker ({error})"
         if answer.get("stale"):
             return "a changed module is loaded in the worker already"
+        if answer.get("via") == "session":
+            self.session_runs += 1
         if answer.get("unmatched"):
             missing = list(answer["unmatched"])
             raise _Fallback(f"the warm run did not find {len(missing)} test(s): {missing[0]}")

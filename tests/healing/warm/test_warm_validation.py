@@ -206,6 +206,98 @@ async def test_a_change_runs_the_failing_tests_and_only_the_tests_that_reach_it(
         await validator.close()
 
 
+async def test_runs_fork_from_the_slots_configured_session(
+    runner: SandboxCommandRunner, tmp_path: Path
+) -> None:
+    validator, baseline, targets = await opened(runner, shapes_repo(tmp_path / "repo"))
+    try:
+        wrong = [geometry("0"), geometry("width - height"), geometry("height")]
+        verdicts = [
+            await validator.validate(candidate({GEOMETRY_FIXED: text}), targets, baseline, 60)
+            for text in wrong
+        ]
+        fixed = await validator.validate(
+            candidate({GEOMETRY_FIXED: geometry()}), targets, baseline, 60
+        )
+    finally:
+        await validator.close()
+    assert [v.validation for v in verdicts] == ["warm"] * 3
+    assert all(v.reason.startswith("target tests still fail (1/1)") for v in verdicts)
+    assert fixed.accepted and fixed.validation == "warm, confirmed cold"
+    assert validator.warm is not None
+    # Every candidate ran in a child of a slot's session (the baseline in one of the worker).
+    assert validator.warm.warm_runs == 4 and validator.warm.session_runs == 4
+
+
+async def test_a_module_the_conftest_imports_is_validated_in_a_child_of_the_worker(
+    runner: SandboxCommandRunner, tmp_path: Path
+) -> None:
+    # The session loaded tests/conftest.py, and with it shapes.geometry: a candidate there
+    # cannot be served in its place, so it runs as a fresh pytest in a child of the worker.
+    conftest = "from shapes.geometry import SIDES\n\n\ndef pytest_report_header():\n"
+    conftest += "    return 'sides: %d' % SIDES\n"
+    root = shapes_repo(tmp_path / "repo", **{"tests/conftest.py": conftest})
+    validator, baseline, targets = await opened(runner, root)
+    try:
+        text = "def shout(text):\n    return text.lower() + '!'\n"
+        elsewhere = await validator.validate(
+            candidate({"shapes/geometry.py": geometry(), "shapes/text.py": text}),
+            targets,
+            baseline,
+            60,
+        )
+        wrong = await validator.validate(
+            candidate({GEOMETRY_FIXED: geometry("0")}), targets, baseline, 60
+        )
+        fixed = await validator.validate(
+            candidate({GEOMETRY_FIXED: geometry()}), targets, baseline, 60
+        )
+    finally:
+        await validator.close()
+    assert elsewhere.validation == "warm" and not elsewhere.accepted
+    assert elsewhere.reason == "1 test(s) regressed: tests/test_text.py::test_shout"
+    assert wrong.validation == "warm" and not wrong.accepted
+    assert fixed.accepted and fixed.validation == "warm, confirmed cold"
+    assert validator.warm is not None
+    assert validator.warm.warm_runs == 3 and validator.warm.session_runs == 0
+
+
+async def test_a_lost_session_costs_its_candidate_a_cold_run_and_no_more(
+    runner: SandboxCommandRunner, tmp_path: Path
+) -> None:
+    kills_the_session = geometry().replace(
+        "def area(width, height):\n",
+        "def area(width, height):\n"
+        "    import os, signal\n"
+        "    if 'kintsugi_warm' in open(f'/proc/{os.getppid()}/cmdline').read():\n"
+        "        os.kill(os.getppid(), signal.SIGKILL)\n",
+    )
+    validator, baseline, targets = await opened(runner, shapes_repo(tmp_path / "repo"))
+    try:
+        first = await validator.validate(
+            candidate({GEOMETRY_FIXED: geometry("0")}), targets, baseline, 60
+        )
+        lost = await validator.validate(
+            candidate({GEOMETRY_FIXED: kills_the_session}), targets, baseline, 60
+        )
+        # The two slots take turns: `after` runs on the other slot's session, `again` on
+        # the lost one's slot, which now forks its runs from the worker.
+        after, again = [
+            await validator.validate(candidate({GEOMETRY_FIXED: text}), targets, baseline, 60)
+            for text in (geometry("1"), geometry("2"))
+        ]
+    finally:
+        await validator.close()
+    assert first.validation == "warm"
+    assert lost.validation.startswith("cold (the warm run left no report")
+    assert lost.accepted  # cold, the candidate is a fix
+    # The worker lives on: the next candidates are warm.
+    assert [after.validation, again.validation] == ["warm", "warm"]
+    assert not after.accepted and not again.accepted
+    assert validator.warm is not None
+    assert validator.warm.warm_runs == 3 and validator.warm.session_runs == 3
+
+
 async def test_a_candidate_that_loops_for_ever_costs_about_the_per_test_limit(
     runner: SandboxCommandRunner, tmp_path: Path
 ) -> None:
@@ -372,9 +464,11 @@ async def test_a_worker_that_dies_sends_the_case_to_cold_runs(
         "def area(width, height):\n",
         "def area(width, height):\n"
         "    import os, signal\n"
-        "    parent = open(f'/proc/{os.getppid()}/cmdline').read()\n"
-        "    if 'kintsugi_warm' in parent:\n"
-        "        os.kill(os.getppid(), signal.SIGKILL)\n",
+        "    pid = os.getppid()\n"
+        "    while pid > 1 and 'kintsugi_warm' in open(f'/proc/{pid}/cmdline').read():\n"
+        "        up = int(open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1])\n"
+        "        os.kill(pid, signal.SIGKILL)\n"
+        "        pid = up\n",
     )
     validator, baseline, targets = await opened(runner, shapes_repo(tmp_path / "repo"))
     try:

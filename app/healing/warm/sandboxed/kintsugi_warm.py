@@ -12,10 +12,18 @@ request names its own files); they are answered as they end.
           "threads": int}
   {"op": "run", "args": [pytest argument, ...], "want": [test id, ...] or null,
    "first": [test id, ...], "overlay": {absolute path: source}, "output": file, "meta": file,
-   "coverage": file or null, "timeout": seconds}
+   "coverage": file or null, "timeout": seconds,
+   "session": {"key": slot, "args": [pytest argument, ...], "paths": [test path, ...]} or absent}
       -> {"exit": int or null, "signal": int or null, "timed_out": bool, "seconds": float,
-          "tail": str, "unmatched": [test id, ...], "stale": [path, ...]}
+          "tail": str, "unmatched": [test id, ...], "stale": [path, ...],
+          "via": "session" or "process"}
   {"op": "exit"}  (or end of input)
+
+A run with a `session` goes to that slot's configured pytest session (`kintsugi_session`:
+pytest started once with the session's arguments, the run's child forked from inside its
+collection with the run's paths), unless the slot has none (it could not start, it is busy
+or lost, or it imported a module the run changes): then, like a run without one, it gets a
+child of the worker running `pytest.main` with its `args`.
 
 A run's child serves the `overlay` sources in place of the files at those paths when they are
 imported (they never were in this process), keeps only the `want`ed tests (test ids as
@@ -27,164 +35,23 @@ it runs on the repository's interpreter, from Python 3.6 on.
 import contextlib
 import gc
 import importlib
-import importlib.machinery
 import json
-import linecache
 import os
 import select
 import signal
 import sys
 import threading
 import time
-from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set
 
+import kintsugi_run
+import kintsugi_session
 import pytest
 
 TAIL_BYTES = 6000
 REPORT_BYTES = 48 * 1024 * 1024  # a JUnit report or a coverage map sent back
 RECORD_BYTES = 4 * 1024 * 1024  # a hang record (every thread's stack)
-MAX_LISTED = 200
-
-
-def _junit_id(nodeid: str, location_file: str) -> str:
-    """The test id Kintsugi reads back from pytest's JUnit report (xunit1) for this test."""
-    path, bracket, params = nodeid.partition("[")
-    names = path.split("::")
-    names[0] = names[0].replace("/", ".")
-    if names[0].endswith(".py"):
-        names[0] = names[0][: -len(".py")]
-    names[-1] += bracket + params
-    classname = ".".join(names[:-1])
-    name = names[-1]
-    if not location_file:
-        return classname + "::" + name
-    module = location_file[:-3] if location_file.endswith(".py") else location_file
-    module = module.replace("/", ".")
-    inner = classname[len(module) :] if classname.startswith(module) else classname
-    return "::".join(part for part in (location_file, inner.strip("."), name) if part)
-
-
-def _item_id(item: Any) -> str:
-    location = getattr(item, "location", None) or ("",)
-    return _junit_id(item.nodeid, str(location[0] or ""))
-
-
-class _OverlayLoader(importlib.machinery.SourceFileLoader):
-    """Loads a module from the candidate's source instead of the file at its path."""
-
-    def __init__(self, fullname: str, path: str, source: str) -> None:
-        super().__init__(fullname, path)
-        self._source = source
-
-    def get_source(self, fullname: str) -> str:
-        return self._source
-
-    def get_data(self, path: str) -> bytes:
-        if os.path.realpath(path) == os.path.realpath(self.path):
-            return self._source.encode("utf-8")
-        return super().get_data(path)
-
-    def get_code(self, fullname: str) -> Any:
-        return compile(self._source, self.path, "exec", dont_inherit=True)
-
-
-class _Overlay:
-    """A meta path finder: the modules whose files are overlaid load from the overlay."""
-
-    def __init__(self, sources: Dict[str, str]) -> None:
-        self.sources = {os.path.realpath(path): text for path, text in sources.items()}
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
-        if spec is None or not spec.origin:
-            return None
-        origin = os.path.realpath(spec.origin)
-        source = self.sources.get(origin)
-        if source is None:
-            return None
-        spec.loader = _OverlayLoader(name, spec.origin, source)
-        return spec
-
-
-class _Selection:
-    """Keeps the wanted tests, the first ones first, and notes the wanted ones not found."""
-
-    def __init__(self, want: Optional[List[str]], first: List[str], overlay: _Overlay) -> None:
-        self.want = set(want) if want is not None else None
-        self.first = set(first)
-        self.overlay = overlay
-        self.unmatched: List[str] = []
-
-    def pytest_configure(self, config: Any) -> None:
-        # pytest puts its assertion rewriter first on the path at start-up: the overlay goes
-        # before it, so a changed module is never read from its file.
-        if self.overlay in sys.meta_path:
-            sys.meta_path.remove(self.overlay)
-        sys.meta_path.insert(0, self.overlay)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, session: Any, config: Any, items: List[Any]) -> None:
-        found: Set[str] = set()
-        kept: List[Any] = []
-        dropped: List[Any] = []
-        for item in items:
-            test_id = _item_id(item)
-            if self.want is None or test_id in self.want:
-                kept.append(item)
-                found.add(test_id)
-            else:
-                dropped.append(item)
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-        if self.want is not None:
-            self.unmatched = sorted(self.want - found)
-        kept.sort(key=lambda item: 0 if _item_id(item) in self.first else 1)
-        items[:] = kept
-
-
-class _Coverage:
-    """The lines of files under `root` each test executed (its setup and teardown included)."""
-
-    def __init__(self, root: str) -> None:
-        self.root = os.path.realpath(root) + os.sep
-        self.inside: Dict[str, Optional[str]] = {}
-        self.current: Optional[Set[Tuple[str, int]]] = None
-        self.tests: Dict[str, Dict[str, List[int]]] = {}
-
-    def _relative(self, filename: str) -> Optional[str]:
-        if filename not in self.inside:
-            real = os.path.realpath(filename)
-            self.inside[filename] = real[len(self.root) :] if real.startswith(self.root) else None
-        return self.inside[filename]
-
-    def _call(self, frame: Any, event: str, arg: Any) -> Any:
-        if self._relative(frame.f_code.co_filename) is None:
-            return None
-        return self._line
-
-    def _line(self, frame: Any, event: str, arg: Any) -> Any:
-        current = self.current
-        if event == "line" and current is not None:
-            current.add((frame.f_code.co_filename, frame.f_lineno))
-        return self._line
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Iterator[None]:
-        self.current = set()
-        threading.settrace(self._call)
-        sys.settrace(self._call)
-        try:
-            yield
-        finally:
-            sys.settrace(None)
-            threading.settrace(None)
-            lines, self.current = self.current or set(), None
-            per_file: Dict[str, Set[int]] = {}
-            for filename, number in lines:
-                relative = self._relative(filename)
-                if relative is not None:
-                    per_file.setdefault(relative, set()).add(number)
-            self.tests[_item_id(item)] = {k: sorted(v) for k, v in per_file.items()}
+MAX_LISTED = kintsugi_run.MAX_LISTED
 
 
 def _child(request: Dict[str, Any], protocol: int) -> int:
@@ -195,30 +62,16 @@ def _child(request: Dict[str, Any], protocol: int) -> int:
     output = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(output, 1)
     os.dup2(output, 2)
+    _quiet()
+    run = kintsugi_run.Run(request)
+    code = pytest.main(list(request.get("args") or []), plugins=run.plugins)
+    run.finish()
+    return int(code)
+
+
+def _quiet() -> None:
     if _PRELOADED and _can_quiet():
         _quiet_preloaded(_PRELOADED)
-    overlay = _Overlay(request.get("overlay") or {})
-    for path, text in overlay.sources.items():
-        # Tracebacks and `inspect` show the candidate's lines, not the file's.
-        lines = text.splitlines(True)
-        linecache.cache[path] = (len(text), None, lines, path)
-    sys.meta_path.insert(0, overlay)
-    selection = _Selection(request.get("want"), request.get("first") or [], overlay)
-    plugins: List[Any] = [selection]
-    coverage = None
-    if request.get("coverage"):
-        coverage = _Coverage(os.getcwd())
-        plugins.append(coverage)
-    code = pytest.main(list(request.get("args") or []), plugins=plugins)
-    meta = {"unmatched": selection.unmatched[:MAX_LISTED]}
-    with open(request["meta"], "w", encoding="utf-8") as handle:
-        json.dump(meta, handle)
-    if coverage is not None:
-        with open(request["coverage"], "w", encoding="utf-8") as handle:
-            json.dump({"tests": coverage.tests}, handle)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    return int(code)
 
 
 def _kill_group(pid: int) -> None:
@@ -244,17 +97,6 @@ def _read_meta(path: str) -> Dict[str, Any]:
         return meta if isinstance(meta, dict) else {}
     except (OSError, ValueError):
         return {}
-
-
-def _imported_files(paths: List[str]) -> List[str]:
-    """Those of `paths` some module of this process was loaded from (an overlay can't apply)."""
-    wanted = {os.path.realpath(path) for path in paths}
-    stale = set()
-    for module in list(sys.modules.values()):
-        filename = getattr(module, "__file__", None)
-        if filename and os.path.realpath(filename) in wanted:
-            stale.add(os.path.realpath(filename))
-    return sorted(stale)
 
 
 class _Running(object):
@@ -312,22 +154,25 @@ def _clear(request: Dict[str, Any]) -> None:
             pass
 
 
-def finished(running: _Running, status: int, timed_out: bool) -> Dict[str, Any]:
-    _kill_group(running.pid)  # whatever the tests started does not outlive their run
-    request = running.request
+def finished(
+    request: Dict[str, Any], status: Optional[int], timed_out: bool, seconds: float, via: str
+) -> Dict[str, Any]:
+    """The answer to a run that ended (`status` None: its process was lost)."""
     meta = _read_meta(request["meta"])
+    exited = status is not None and os.WIFEXITED(status)
     return {
         "junit": _take(request.get("junit"), REPORT_BYTES),
         "record": _take(request.get("record"), RECORD_BYTES),
         "coverage_data": _take(request.get("coverage"), REPORT_BYTES),
         "id": request.get("id"),
-        "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "exit": os.WEXITSTATUS(status) if status is not None and exited else None,
+        "signal": os.WTERMSIG(status) if status is not None and os.WIFSIGNALED(status) else None,
         "timed_out": timed_out,
-        "seconds": round(time.monotonic() - running.started, 4),
+        "seconds": round(seconds, 4),
         "tail": _tail(request["output"]),
         "unmatched": list(meta.get("unmatched") or [])[:MAX_LISTED],
         "stale": [],
+        "via": via,
     }
 
 
@@ -343,8 +188,104 @@ def reap(running: Dict[int, _Running]) -> List[Dict[str, Any]]:
             timed_out = True
         if done:
             del running[pid]
-            answers.append(finished(child, status, timed_out))
+            _kill_group(pid)  # whatever the tests started does not outlive their run
+            seconds = time.monotonic() - child.started
+            answers.append(finished(child.request, status, timed_out, seconds, "process"))
     return answers
+
+
+class Sessions(object):
+    """The slots' configured sessions (`kintsugi_session`): started at a slot's first run
+    that asks for one, each serving its slot's runs one at a time. A session that cannot
+    start, or is lost, is not started again: that slot's runs fork from the worker."""
+
+    def __init__(self, protocol: int) -> None:
+        self.protocol = protocol
+        self.live: Dict[str, kintsugi_session.SessionProcess] = {}
+        self.failed: Dict[str, str] = {}
+
+    def take(self, request: Dict[str, Any]) -> bool:
+        """Send a run to its slot's session; False when it has none to go to."""
+        wanted = request.get("session")
+        if not isinstance(wanted, dict):
+            return False
+        key = str(wanted.get("key"))
+        if key in self.failed:
+            return False
+        session = self.live.get(key)
+        if session is None:
+            try:
+                session = kintsugi_session.SessionProcess.start(
+                    list(wanted.get("args") or []),
+                    request["output"],
+                    float(request.get("timeout") or 60.0),
+                    self._in_child,
+                )
+            except kintsugi_session.SessionFailed as failed:
+                self.failed[key] = str(failed)
+                return False
+            self.live[key] = session
+        if session.running is not None:
+            return False
+        _clear(request)
+        session.send(dict(request, paths=list(wanted.get("paths") or [])))
+        return True
+
+    def _in_child(self) -> None:
+        os.close(self.protocol)
+        for session in self.live.values():
+            os.close(session.requests)
+            os.close(session.answers)
+        _quiet()
+
+    def busy(self) -> List[int]:
+        return [session.answers for session in self.live.values() if session.running]
+
+    def answers(self, readable: List[int], running: Dict[int, "_Running"]) -> List[Dict[str, Any]]:
+        """Answers for the sessions' runs that ended; a run a session found stale is started
+        from the worker instead (its answer comes when it ends)."""
+        replies = []
+        for key, session in list(self.live.items()):
+            if session.answers not in readable:
+                continue
+            answers, ended = session.read()
+            for answer in answers:
+                request = session.running
+                if request is None or answer.get("id") != request.get("id"):
+                    continue
+                if "pid" in answer:
+                    session.run_pid = int(answer["pid"])
+                    continue
+                session.running = None
+                session.run_pid = None
+                if answer.get("stale"):
+                    child = start_run(request, self.protocol)
+                    running[child.pid] = child
+                    continue
+                replies.append(
+                    finished(
+                        request,
+                        int(answer["status"]),
+                        bool(answer.get("timed_out")),
+                        float(answer.get("seconds") or 0.0),
+                        "session",
+                    )
+                )
+            if ended:
+                self.failed[key] = "the session ended"
+                del self.live[key]
+                session.close()  # and the run it had going
+                if session.running is not None:
+                    # Lost with its session: whatever the run left is not to be trusted.
+                    _clear(session.running)
+                    seconds = time.monotonic() - session.started
+                    replies.append(finished(session.running, None, False, seconds, "session"))
+        return replies
+
+    def close(self) -> None:
+        for session in self.live.values():
+            session.close()
+        self.live.clear()
 
 
 def _quiet_preloaded(preloaded: Set[str]) -> None:
@@ -436,6 +377,7 @@ def answer_for(request: Dict[str, Any]) -> Dict[str, Any]:
     op = request.get("op")
     if op == "start":
         loaded = preload(list(request.get("preload") or []))
+        kintsugi_session.warm_caches()
         if hasattr(gc, "freeze"):
             gc.freeze()  # the children share these pages instead of copying them
         return {
@@ -462,13 +404,16 @@ def main() -> None:
     # module is compiled from the candidate's source and never cached.
     sys.dont_write_bytecode = False
     running: Dict[int, _Running] = {}
+    sessions = Sessions(protocol)
     pending = b""
     ended = False
     while not ended:
-        # Requests are read as they come; children are looked at every few milliseconds.
-        readable = select.select([0], [], [], 0.003 if running else None)[0]
-        replies: List[Dict[str, Any]] = []
-        if readable:
+        # Requests and the sessions' answers are read as they come; the worker's own
+        # children are looked at every few milliseconds.
+        waiting = [0, *sessions.busy()]
+        readable = select.select(waiting, [], [], 0.003 if running else None)[0]
+        replies: List[Dict[str, Any]] = sessions.answers(readable, running)
+        if 0 in readable:
             chunk = os.read(0, 1 << 20)
             if not chunk:
                 ended = True
@@ -482,9 +427,11 @@ def main() -> None:
                 if request.get("op") != "run":
                     replies.append(answer_for(request))
                     continue
-                stale = _imported_files(list(request.get("overlay") or {}))
+                stale = kintsugi_run.imported_files(list(request.get("overlay") or {}))
                 if stale:
                     replies.append({"id": request.get("id"), "stale": stale})
+                    continue
+                if sessions.take(request):
                     continue
                 _clear(request)
                 child = start_run(request, protocol)
@@ -494,7 +441,8 @@ def main() -> None:
             answers.write(json.dumps(reply) + "\n")
         if replies:
             answers.flush()
-    for pid in list(running):  # the host is gone or done: so are the runs
+    sessions.close()  # the host is gone or done: so are the runs
+    for pid in list(running):
         _kill_group(pid)
         os.waitpid(pid, 0)
 
