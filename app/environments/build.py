@@ -158,7 +158,11 @@ class EnvironmentBuilder:
         steps: list[dict[str, Any]] = [
             {"name": "create the virtual environment", "argv": [*venv, str(env_dir)], "cwd": "."}
         ]
-        install = [uv, "pip", "install", "--no-config", "--python", python, "--compile-bytecode"]
+        install = [uv, "pip", "install", "--no-config", "--python", python]
+        if _version(recipe.python.version) >= (3, 7):
+            # uv compiles with py_compile.PycInvalidationMode, which Python 3.6 lacks: there the
+            # first runs compile what they import instead.
+            install.append("--compile-bytecode")
         install += ["--default-index", self._index.url]
         if recipe.constraints:
             constraints = scratch / "constraints.txt"
@@ -225,3 +229,13 @@ def _ca_bundle() -> Path | None:
 @functools.cache
 def _relay_source() -> str:
     return Path(relay.__file__).read_text(encoding="utf-8")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """`3.12.1` as (3, 12, 1); the leading numeric parts only."""
+    parts: list[int] = []
+    for part in text.split("."):
+        if not part.isdigit():
+            break
+        parts.append(int(part))
+    return tuple(parts)
