@@ -72,4 +72,5 @@ async def test_evolve_proposes_a_measured_speedup_with_its_benchmark_figures(
     assert figures["command"] == "python bench.py"
     assert len(figures["before_seconds"]) == len(figures["after_seconds"]) == 5
     assert figures["median_after"] <= (1 - figures["margin"]) * figures["median_before"]
+    assert figures["best_after"] <= (1 - figures["margin"]) * figures["best_before"]
     assert done.payload["pull_url"] == pull["html_url"]
