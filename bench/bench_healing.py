@@ -1,7 +1,10 @@
 """Benchmark of the healing engine on the bench corpus, offline: fixed/total and time per case,
 and for each case why the search stopped (a fix, the budget spent, or every ring exhausted).
 
-Run from the repository root: `python bench/bench_healing.py [--budget S] [--only NAME ...]`.
+Run from the repository root: `python bench/bench_healing.py [--budget S] [--only NAME ...]
+[--cold]`. Candidates are validated as `kintsugi heal` validates them: warm where that applies
+(each pass confirmed by a cold full-suite run), or with `--cold` one fresh sandboxed pytest per
+candidate; each row says which validation the case had and how many widening rings it reached.
 Crash cases are healed from their Sentry event and from their traceback text (each is one
 run); logic cases from their failing test run. A crash counts as fixed when a validated fix is
 found and its trigger no longer crashes with the fix applied (checked in the sandbox).
@@ -42,6 +45,8 @@ class Row:
     candidates: int
     how: str
     stopped: str = "-"
+    validation: str = "-"
+    rings: int = 0
 
 
 async def trigger_survives(
@@ -71,12 +76,14 @@ def inputs(case: Path, spec: dict[str, object]) -> list[tuple[str, Incident | No
     return found
 
 
-async def run_case(case: Path, budget: float, runner: CommandRunner) -> list[Row]:
+async def run_case(
+    case: Path, budget: float, runner: CommandRunner, *, warm: bool = True
+) -> list[Row]:
     spec = json.loads((case / "case.json").read_text())
     command = str(spec.get("test_command") or "python -m pytest -q")
     rows = []
     for source, incident in inputs(case, spec):
-        healer = build_healer(runner=runner, budget=Budget(seconds=budget))
+        healer = build_healer(runner=runner, budget=Budget(seconds=budget, warm=warm))
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="kintsugi-case-") as scratch:
             copy = Path(scratch) / case.name
@@ -123,8 +130,12 @@ async def run_case(case: Path, budget: float, runner: CommandRunner) -> list[Row
                 result.candidates_tried,
                 how,
                 result.stopped if fixed or result.stopped != "fixed" else "fixed, trigger fails",
+                result.validation.split(" ", 1)[0].rstrip(","),
+                result.rings,
             )
         )
+        if not result.validation.startswith("warm") and warm:
+            print(f"{case.name} ({source}): {result.validation}", file=sys.stderr)
     return rows
 
 
@@ -136,18 +147,20 @@ def percentile(values: list[float], fraction: float) -> float:
 def print_table(rows: list[Row]) -> None:
     print(
         f"{'case':<28} {'kind':<6} {'input':<10} {'fixed':<6} {'seconds':>8} {'tried':>6} "
-        f"{'stopped':<10} how"
+        f"{'c/s':>5} {'valid.':<6} {'rings':>5} {'stopped':<10} how"
     )
     for row in rows:
         mark = "yes" if row.fixed else "NO"
         print(
             f"{row.case:<28} {row.kind:<6} {row.source:<10} {mark:<6} "
-            f"{row.seconds:>8.1f} {row.candidates:>6} {row.stopped:<10} {row.how}"
+            f"{row.seconds:>8.1f} {row.candidates:>6} "
+            f"{row.candidates / max(row.seconds, 1e-9):>5.1f} {row.validation:<6} {row.rings:>5} "
+            f"{row.stopped:<10} {row.how}"
         )
     print()
     print(
         f"{'group':<18} {'fixed/total':>12} {'median s':>9} {'p90 s':>7} {'median tried':>13} "
-        f"{'median s to fix':>16} {'unfixed: budget/exhausted':>26}"
+        f"{'median s to fix':>16} {'unfixed: budget/exhausted':>26} {'c/s':>5}"
     )
     groups: dict[str, list[Row]] = {}
     for row in rows:
@@ -162,10 +175,11 @@ def print_table(rows: list[Row]) -> None:
         median_fix = f"{statistics.median(to_fix):.1f}" if to_fix else "-"
         budget = sum(not row.fixed and row.stopped == "budget" for row in members)
         exhausted = sum(not row.fixed and row.stopped == "exhausted" for row in members)
+        rate = sum(row.candidates for row in members) / max(sum(seconds), 1e-9)
         print(
             f"{name:<18} {f'{fixed}/{len(members)}':>12} {statistics.median(seconds):>9.1f} "
             f"{percentile(seconds, 0.9):>7.1f} {statistics.median(tried):>13.0f} "
-            f"{median_fix:>16} {f'{budget}/{exhausted}':>26}"
+            f"{median_fix:>16} {f'{budget}/{exhausted}':>26} {rate:>5.1f}"
         )
 
 
@@ -173,6 +187,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per case and input")
     parser.add_argument("--only", nargs="*", default=[], help="case names to run")
+    parser.add_argument(
+        "--cold", action="store_true", help="one fresh sandboxed pytest per candidate"
+    )
     args = parser.parse_args()
     cases = sorted(path.parent for path in CORPUS.glob("*/*/case.json"))
     if args.only:
@@ -180,7 +197,7 @@ async def main() -> None:
     runner = SandboxCommandRunner()
     rows: list[Row] = []
     for case in cases:
-        rows.extend(await run_case(case, args.budget, runner))
+        rows.extend(await run_case(case, args.budget, runner, warm=not args.cold))
     print_table(rows)
 
 

@@ -30,7 +30,9 @@ class Budget:
     validates candidates in a warm worker where that applies (each pass confirmed cold)."""
 
     seconds: float = 300.0
-    max_candidates: int = 200
+    # Seconds are the bound that matters; this cap only stops a runaway. Warm validation tries
+    # 2 to 10 candidates a second, so a cap of 200 ended cases with most of their seconds left.
+    max_candidates: int = 5000
     parallel: int = 2
     run_timeout: float = 60.0
     hangs: HangGuard = field(default_factory=HangGuard)
