@@ -42,6 +42,7 @@ class Row:
     candidates: int
     how: str
     stopped: str = "-"
+    rings: int = 0
 
 
 async def trigger_survives(
@@ -123,6 +124,7 @@ async def run_case(case: Path, budget: float, runner: CommandRunner) -> list[Row
                 result.candidates_tried,
                 how,
                 result.stopped if fixed or result.stopped != "fixed" else "fixed, trigger fails",
+                result.rings,
             )
         )
     return rows
@@ -136,13 +138,13 @@ def percentile(values: list[float], fraction: float) -> float:
 def print_table(rows: list[Row]) -> None:
     print(
         f"{'case':<28} {'kind':<6} {'input':<10} {'fixed':<6} {'seconds':>8} {'tried':>6} "
-        f"{'stopped':<10} how"
+        f"{'rings':>5} {'stopped':<10} how"
     )
     for row in rows:
         mark = "yes" if row.fixed else "NO"
         print(
             f"{row.case:<28} {row.kind:<6} {row.source:<10} {mark:<6} "
-            f"{row.seconds:>8.1f} {row.candidates:>6} {row.stopped:<10} {row.how}"
+            f"{row.seconds:>8.1f} {row.candidates:>6} {row.rings:>5} {row.stopped:<10} {row.how}"
         )
     print()
     print(
