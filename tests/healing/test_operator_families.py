@@ -31,6 +31,13 @@ CORPUS = Path(__file__).resolve().parents[2] / "bench" / "corpus"
         ("logic/logtail", "bound", "return lines[-count:]\n"),
         ("logic/rises", "bound", "range(1, len(values))"),
         ("logic/headline", "empty_sequence", '    if not words:\n        return ""\n'),
+        ("logic/playlist", "hoist_statement", "        total += track.seconds\n    return total\n"),
+        ("logic/gradebook", "hoist_statement", "        total = 0\n        for score in scores:\n"),
+        ("logic/logscan", "loop_control", "            continue\n"),
+        ("logic/leaderboard", "keyword_argument", "entry[1], reverse=True)"),
+        ("logic/history", "bound", "return self._done[-1]\n"),
+        ("logic/mailer", "variable", "offset += size\n"),
+        ("logic/receipts", "builtin", "return round(amount * 100)\n"),
     ],
 )
 async def test_failing_tests_are_healed_by_the_family(

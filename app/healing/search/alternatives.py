@@ -16,6 +16,8 @@ _FAMILIES: tuple[tuple[str, ...], ...] = (
     ("sum", "len"),
     ("sorted", "reversed"),
     ("floor", "ceil", "round", "trunc"),
+    # Truncation where rounding was meant (`int(price * 100)`), and the reverse.
+    ("int", "round"),
     ("startswith", "endswith"),
     ("strip", "lstrip", "rstrip"),
     ("lower", "upper"),
@@ -29,7 +31,20 @@ _FAMILIES: tuple[tuple[str, ...], ...] = (
     ("isdigit", "isalpha", "isalnum"),
     ("bisect_left", "bisect_right"),
 )
-_RELATED = {name: family for family in _FAMILIES for name in family}
+
+
+def _relations(families: tuple[tuple[str, ...], ...]) -> dict[str, tuple[str, ...]]:
+    """Each name's alternatives: a name in several families (`round`) gets all of theirs."""
+    related: dict[str, tuple[str, ...]] = {}
+    for family in families:
+        for name in family:
+            related[name] = related.get(name, ()) + tuple(
+                other for other in family if other != name
+            )
+    return related
+
+
+_RELATED = _relations(_FAMILIES)
 _MAX_ATTRIBUTES = 6
 
 
@@ -53,8 +68,7 @@ def _is_builtin(site: Site, node: cst.Name) -> bool:
 
 
 def _related(name: cst.Name, target: cst.CSTNode, what: str) -> Iterator[Edit]:
-    family = _RELATED[name.value]
-    for offset, other in enumerate(other for other in family if other != name.value):
+    for offset, other in enumerate(_RELATED[name.value]):
         yield Edit(
             operator=what,
             description=f"replace `{name.value}` with `{other}`",

@@ -1,5 +1,6 @@
 """Changed loop and slice bounds: a bound dropped or added, `range` started or stepped otherwise,
-a loop over all items but the first or the last (PAR's and TBar's range mutators)."""
+a loop over all items but the first or the last (PAR's and TBar's range mutators), and the
+other end of a sequence (`xs[-1]` for `xs[0]`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ def edits(site: Site) -> Iterator[Edit]:
     for node in site.nodes:
         if isinstance(node, cst.Slice):
             yield from _slice(site, node)
+        elif isinstance(node, cst.Index):
+            yield from _other_end(site, node)
         elif isinstance(node, cst.Call) and _callee(node) == "range":
             yield from _range(site, node)
         elif isinstance(node, cst.Call) and _callee(node) == "enumerate":
@@ -59,6 +62,26 @@ def _slice(site: Site, node: cst.Slice) -> Iterator[Edit]:
         yield _edit(
             site, node, node.with_changes(upper=minus_one), f"end `{shown}` before the last", 16.6
         )
+
+
+def _other_end(site: Site, node: cst.Index) -> Iterator[Edit]:
+    """`xs[0]` for `xs[-1]` and back: the first item read where the last was meant."""
+    value = node.value
+    if isinstance(value, cst.Integer) and value.value == "0":
+        other: cst.BaseExpression = _minus_one()
+    elif (
+        isinstance(value, cst.UnaryOperation)
+        and isinstance(value.operator, cst.Minus)
+        and isinstance(value.expression, cst.Integer)
+        and value.expression.value == "1"
+    ):
+        other = cst.Integer("0")
+    else:
+        return
+    subscript = site.parent(site.parent(node) or node)
+    shown = site.code(subscript) if isinstance(subscript, cst.Subscript) else site.code(node)
+    end = "last" if isinstance(other, cst.UnaryOperation) else "first"
+    yield _edit(site, node, node.with_changes(value=other), f"read the {end} item in `{shown}`", 12)
 
 
 def _positional(call: cst.Call) -> list[cst.Arg] | None:

@@ -80,11 +80,20 @@ def rebuild(op: cst.BaseCompOp, kind: _Op) -> cst.BaseCompOp:
     return kind(whitespace_before=before, whitespace_after=after)  # type: ignore[call-arg]
 
 
+# Identity is right against a singleton; between two values (`sku is wanted`) equality was meant
+# almost always, so there `==` comes before `is not`.
+_SINGLETONS = frozenset({"None", "True", "False", "NotImplemented", "Ellipsis"})
+_IDENTITY_SLIP = {cst.Is: cst.Equal, cst.IsNot: cst.NotEqual}
+
+
 def edits(site: Site) -> Iterator[Edit]:
+    slips = _identity_slips(site)
     for node in site.nodes:
         if not isinstance(node, cst.ComparisonTarget):
             continue
         for kind, weight in _ALTERNATIVES.get(type(node.operator), ()):
+            if id(node) in slips and kind is _IDENTITY_SLIP.get(type(node.operator)):
+                weight = 11
             yield Edit(
                 operator="comparison",
                 description=f"replace `{symbol(node.operator)}` with `{_SYMBOL[kind]}`",
@@ -92,3 +101,24 @@ def edits(site: Site) -> Iterator[Edit]:
                 target=node.operator,
                 replacement=rebuild(node.operator, kind),
             )
+
+
+def _identity_slips(site: Site) -> set[int]:
+    """The `is` and `is not` comparisons at the site whose sides are neither a singleton."""
+    found: set[int] = set()
+    for node in site.nodes:
+        if not isinstance(node, cst.Comparison):
+            continue
+        left = node.left
+        for target in node.comparisons:
+            identity = isinstance(target.operator, cst.Is | cst.IsNot)
+            if identity and not (_singleton(left) or _singleton(target.comparator)):
+                found.add(id(target))
+            left = target.comparator
+    return found
+
+
+def _singleton(node: cst.BaseExpression) -> bool:
+    return (isinstance(node, cst.Name) and node.value in _SINGLETONS) or isinstance(
+        node, cst.Ellipsis
+    )

@@ -1,4 +1,5 @@
-"""Another variable of a compatible kind in scope: `end` for `start`, `height` for `width`.
+"""Another variable of a compatible kind in scope: `end` for `start`, `height` for `width`; and
+a number of the function in place of a literal (`offset += size` where `offset += 1` was written).
 
 Two readings of "kind": what the name is bound to (a value, a function, a class, an import), and,
 for values of the enclosing function, what kind of value the code shows it holds (a list is not
@@ -16,6 +17,8 @@ from app.healing import value_kinds
 from app.healing.search.site import Edit, Site
 
 _MAX_CANDIDATES = 8
+_MAX_FOR_LITERAL = 4
+_NUMBERS = frozenset({"int", "float"})
 _NOT_VARIABLES = frozenset({"None", "True", "False", "self", "cls"})
 
 
@@ -86,6 +89,7 @@ def edits(site: Site) -> Iterator[Edit]:
         if function is not None
         else {}
     )
+    yield from _literals(site, function, values)
     for node in site.nodes:
         if not isinstance(node, cst.Name) or not is_variable_reference(site, node):
             continue
@@ -123,3 +127,42 @@ def _candidates(scope: Scope, original: str, kind: str, values: dict[str, str]) 
         and value_kinds.compatible(held, values.get(name))
     )
     return [name for *_, name in ranked[:_MAX_CANDIDATES]]
+
+
+def _literals(
+    site: Site, function: cst.FunctionDef | None, values: dict[str, str]
+) -> Iterator[Edit]:
+    """An integer literal replaced by a number the function holds: its parameters first (a
+    step, a size, a limit the caller passed), then its other numeric locals."""
+    if function is None:
+        return
+    params = function.params
+    names = [
+        param.name.value
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params)
+    ]
+    names += [name for name in values if name not in names]
+    numbers = [name for name in names if values.get(name) in _NUMBERS]
+    assigned = _assigned_here(site)
+    for node in site.nodes:
+        if not isinstance(node, cst.Integer):
+            continue
+        others = [name for name in numbers if name not in assigned][:_MAX_FOR_LITERAL]
+        for rank, name in enumerate(others):
+            yield Edit(
+                operator="variable",
+                description=f"replace `{node.value}` with `{name}`",
+                weight=29 + 0.2 * rank,
+                target=node,
+                replacement=cst.Name(name, lpar=node.lpar, rpar=node.rpar),
+            )
+
+
+def _assigned_here(site: Site) -> set[str]:
+    """Names the statement binds: `x += x` is no likelier a fix than `x += 1` is right."""
+    return {
+        node.target.value
+        for node in site.nodes
+        if isinstance(node, cst.AugAssign | cst.AssignTarget | cst.AnnAssign)
+        and isinstance(node.target, cst.Name)
+    }

@@ -48,3 +48,25 @@ def test_sibling_attribute_of_the_same_receiver() -> None:
     found = variants(source, "return", "attribute")
     assert swapped(source, "self.width * self.width", "self.width * self.height") in found
     assert swapped(source, "self.width * self.width", "self.height * self.width") in found
+
+
+def test_truncation_becomes_rounding() -> None:
+    source = code(
+        """
+        def to_cents(amount):
+            return int(amount * 100)
+        """
+    )
+    assert variants(source, "return", "builtin") == [swapped(source, "int(", "round(")]
+
+
+def test_rounding_has_the_alternatives_of_both_its_families() -> None:
+    source = code(
+        """
+        def whole(amount):
+            return round(amount)
+        """
+    )
+    found = variants(source, "return", "builtin")
+    assert swapped(source, "round(", "int(") in found
+    assert swapped(source, "round(", "trunc(") in found

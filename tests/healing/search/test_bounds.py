@@ -83,3 +83,23 @@ def test_enumerate_can_count_from_one() -> None:
     )
     found = variants(source, "return [f", "bound")
     assert swapped(source, "enumerate(lines)", "enumerate(lines, 1)") in found
+
+
+def test_the_first_item_read_where_the_last_was_meant() -> None:
+    source = code(
+        """
+        def latest(snapshots):
+            return snapshots[0]
+        """
+    )
+    assert variants(source, "return", "bound") == [swapped(source, "[0]", "[-1]")]
+
+
+def test_the_last_item_read_where_the_first_was_meant() -> None:
+    source = code(
+        """
+        def oldest(snapshots):
+            return snapshots[-1]
+        """
+    )
+    assert variants(source, "return", "bound") == [swapped(source, "[-1]", "[0]")]

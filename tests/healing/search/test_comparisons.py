@@ -43,3 +43,28 @@ def test_odd_spacing_around_the_operator_is_kept() -> None:
         """
     )
     assert swapped(source, "n  <  10", "n  <=  10") in variants(source, "return", "comparison")
+
+
+def test_identity_between_two_values_becomes_equality_early() -> None:
+    source = code(
+        """
+        def find(items, sku):
+            for item in items:
+                if item.sku is sku:
+                    return item
+        """
+    )
+    found = variants(source, "item.sku is", "comparison")
+    assert found[0] == swapped(source, "is sku", "== sku")
+
+
+def test_identity_against_none_flips_to_its_negation_first() -> None:
+    source = code(
+        """
+        def present(value):
+            return value is None
+        """
+    )
+    found = variants(source, "return", "comparison")
+    assert found[0] == swapped(source, "is None", "is not None")
+    assert swapped(source, "is None", "== None") in found

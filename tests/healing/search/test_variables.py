@@ -59,3 +59,34 @@ def test_only_variables_of_a_compatible_kind_stand_in() -> None:
     assert any('return heading + ": "' in text for text in found)
     # `names` holds a list and `size` a count: neither stands in for text.
     assert not any("return size +" in text or "return names +" in text for text in found)
+
+
+def test_a_literal_step_can_become_a_number_the_function_holds() -> None:
+    source = code(
+        """
+        def batches(items, size: int):
+            found = []
+            offset = 0
+            while offset < len(items):
+                found.append(items[offset : offset + size])
+                offset += 1
+            return found
+        """
+    )
+    found = variants(source, "offset += 1", "variable")
+    # `offset += offset` is not proposed: the statement's own target is left out.
+    assert swapped(source, "offset += 1", "offset += size") in found
+    assert swapped(source, "offset += 1", "offset += offset") not in found
+
+
+def test_a_literal_is_not_replaced_by_a_name_of_another_kind() -> None:
+    source = code(
+        """
+        def greet(name: str, times=2):
+            words = [name]
+            return " ".join(words * 3)
+        """
+    )
+    found = variants(source, "return", "variable")
+    assert swapped(source, "* 3", "* times") in found
+    assert swapped(source, "* 3", "* name") not in found
