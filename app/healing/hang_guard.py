@@ -75,12 +75,30 @@ class HangGuard:
 @dataclass(frozen=True)
 class GuardedRun:
     """What a guarded pytest run needs beyond its command: the plugin's arguments, the
-    environment that makes it importable, and the directories bound read-only for it."""
+    environment that makes it importable, and the directories bound read-only for it.
+    `limits` is the file the plugin reads its limits from when a run starts."""
 
     args: tuple[str, ...]
     env: dict[str, str]
     readonly: tuple[Path, ...]
     record: Path = field(compare=False)
+    limits: Path = field(compare=False)
+
+    def write_limits(self, guard: HangGuard, per_test: Mapping[str, float]) -> None:
+        """Replace the limits: the runs that start after this read the new ones (a process
+        that was started before, such as a warm worker, included)."""
+        self.limits.write_text(
+            json.dumps(
+                {
+                    "default_seconds": guard.default_seconds,
+                    "tests": dict(per_test),
+                    "record": str(self.record),
+                }
+            ),
+            encoding="utf-8",
+        )
+        # The run may be dropped to another uid: the limits must be readable by anyone.
+        os.chmod(self.limits, 0o644)
 
 
 @contextlib.contextmanager
@@ -89,27 +107,16 @@ def guarded_run(
 ) -> Iterator[GuardedRun]:
     """The plugin and its limits staged for one run of the suite in `workdir`."""
     with tempfile.TemporaryDirectory(prefix="kintsugi-hangs-") as staging:
-        limits = Path(staging) / "limits.json"
-        record = workdir / RECORD_FILE
-        limits.write_text(
-            json.dumps(
-                {
-                    "default_seconds": guard.default_seconds,
-                    "tests": dict(per_test),
-                    "record": str(record),
-                }
-            ),
-            encoding="utf-8",
-        )
-        # The run may be dropped to another uid: the limits must be readable by anyone.
         os.chmod(staging, 0o755)
-        os.chmod(limits, 0o644)
-        yield GuardedRun(
-            args=("-p", PLUGIN, f"--kintsugi-hangs={limits}"),
+        staged = GuardedRun(
+            args=("-p", PLUGIN, f"--kintsugi-hangs={Path(staging) / 'limits.json'}"),
             env={"PYTHONPATH": str(PLUGIN_DIR)},
             readonly=(PLUGIN_DIR, Path(staging)),
-            record=record,
+            record=workdir / RECORD_FILE,
+            limits=Path(staging) / "limits.json",
         )
+        staged.write_limits(guard, per_test)
+        yield staged
 
 
 @dataclass(frozen=True)

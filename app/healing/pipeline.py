@@ -126,96 +126,100 @@ class Healer:
             hangs=self.budget.hangs,
             warm=self.budget.warm,
         )
-        if baseline is None or reproduction is not None:
-            baseline = await validator.baseline()
-        reproduced = bool(targets)
-        if reproduction is not None:
-            chain = baseline.chains.get(reproduction.node_id, ())
-            if reproduction.node_id in baseline.failed and any(
-                e.short_type == incident.exception.short_type for e in chain
-            ):
-                reproduced = True
-                targets = frozenset({reproduction.node_id})
-            else:
-                validator.reproduction = reproduction = None
-                baseline = await validator.baseline()
-        blocker = baseline_blocker(baseline, files, targets)
-        if blocker is not None:
-            return await self._blocked(stream, case_id, case_fingerprint, started, blocker)
-        locations = suspicious_locations(incident, files)
-        if self.extra_locations is not None:
-            extra = await self.extra_locations(incident, files, baseline, tests)
-            locations = _merge(locations, extra)
-        context = RepairContext(
-            files, incident, tuple(locations), repository_names(files), deadline=deadline
-        )
-        ranking = (
-            await PrecedentRanking.recall(self.fix_memory, incident, files)
-            if self.fix_memory is not None
-            else PrecedentRanking()
-        )
-        log.info(
-            "healing case opened",
-            extra={
-                "case_id": case_id,
-                "fingerprint": case_fingerprint,
-                "reproduced": reproduced,
-                "locations": len(locations),
-                "precedents": len(ranking.precedents),
-            },
-        )
-
-        result = HealingResult(case_id, case_fingerprint, None, reproduced, 0, 0.0)
-
-        async def reject(candidate: Candidate, reason: str) -> None:
-            await self._reject(stream, case_id, candidate, reason)
-
-        search = CandidateSearch(
-            self.strategies, self.budget, validator, targets, baseline, ranking, result, reject
-        )
+        # The warm worker starts beside the baseline run; it ends with the case, whatever
+        # ends the case.
+        validator.prepare()
         try:
-            verdict = await search.run(context, deadline)
-        finally:
-            await validator.close()
-        result.validation = validator.validation
-        result.seconds = time.monotonic() - started
-        if verdict is None:
-            await self._emit(
-                stream,
-                EventType.HEALING_FIX_NOT_FOUND,
-                case_id,
-                {
+            if baseline is None or reproduction is not None:
+                baseline = await validator.baseline()
+            reproduced = bool(targets)
+            if reproduction is not None:
+                chain = baseline.chains.get(reproduction.node_id, ())
+                if reproduction.node_id in baseline.failed and any(
+                    e.short_type == incident.exception.short_type for e in chain
+                ):
+                    reproduced = True
+                    targets = frozenset({reproduction.node_id})
+                else:
+                    reproduction = None
+                    await validator.without_reproduction()
+                    baseline = await validator.baseline()
+            blocker = baseline_blocker(baseline, files, targets)
+            if blocker is not None:
+                return await self._blocked(stream, case_id, case_fingerprint, started, blocker)
+            locations = suspicious_locations(incident, files)
+            if self.extra_locations is not None:
+                extra = await self.extra_locations(incident, files, baseline, tests)
+                locations = _merge(locations, extra)
+            context = RepairContext(
+                files, incident, tuple(locations), repository_names(files), deadline=deadline
+            )
+            ranking = (
+                await PrecedentRanking.recall(self.fix_memory, incident, files)
+                if self.fix_memory is not None
+                else PrecedentRanking()
+            )
+            log.info(
+                "healing case opened",
+                extra={
+                    "case_id": case_id,
                     "fingerprint": case_fingerprint,
-                    "candidates_tried": result.candidates_tried,
                     "reproduced": reproduced,
-                    "seconds": round(result.seconds, 2),
-                    "validation": result.validation,
-                    "llm_cost_usd": round(result.llm_cost_usd, 6),
-                    "stopped": result.stopped,
+                    "locations": len(locations),
+                    "precedents": len(ranking.precedents),
                 },
             )
+
+            result = HealingResult(case_id, case_fingerprint, None, reproduced, 0, 0.0)
+
+            async def reject(candidate: Candidate, reason: str) -> None:
+                await self._reject(stream, case_id, candidate, reason)
+
+            search = CandidateSearch(
+                self.strategies, self.budget, validator, targets, baseline, ranking, result, reject
+            )
+            verdict = await search.run(context, deadline)
+            result.validation = validator.validation
+            result.seconds = time.monotonic() - started
+            if verdict is None:
+                await self._emit(
+                    stream,
+                    EventType.HEALING_FIX_NOT_FOUND,
+                    case_id,
+                    {
+                        "fingerprint": case_fingerprint,
+                        "candidates_tried": result.candidates_tried,
+                        "reproduced": reproduced,
+                        "seconds": round(result.seconds, 2),
+                        "validation": result.validation,
+                        "llm_cost_usd": round(result.llm_cost_usd, 6),
+                        "stopped": result.stopped,
+                    },
+                )
+                return result
+            result.fix = self._fix(
+                verdict,
+                files,
+                incident,
+                case_id,
+                case_fingerprint,
+                baseline,
+                targets,
+                reproduced,
+                result,
+                reproduction.node_id if reproduction else None,
+            )
+            if reproduction is not None:
+                result.fix.new_tests[reproduction.path] = reproduction.source
+            await self._emit(
+                stream,
+                EventType.HEALING_FIX_VALIDATED,
+                case_id,
+                {**result.fix.to_dict(), "stopped": result.stopped},
+            )
             return result
-        result.fix = self._fix(
-            verdict,
-            files,
-            incident,
-            case_id,
-            case_fingerprint,
-            baseline,
-            targets,
-            reproduced,
-            result,
-            reproduction.node_id if reproduction else None,
-        )
-        if reproduction is not None:
-            result.fix.new_tests[reproduction.path] = reproduction.source
-        await self._emit(
-            stream,
-            EventType.HEALING_FIX_VALIDATED,
-            case_id,
-            {**result.fix.to_dict(), "stopped": result.stopped},
-        )
-        return result
+        finally:
+            await validator.close()
 
     async def _blocked(
         self, stream: str, case_id: str, case_fingerprint: str, started: float, blocker: Blocker

@@ -82,6 +82,23 @@ class Validator:
         """How this case's candidates were validated: warm, or cold and why."""
         return self.warm.summary if self.warm is not None else "cold (warm validation is off)"
 
+    def prepare(self) -> None:
+        """Start what validation keeps for the case (the warm worker) now, so that it starts
+        beside the baseline run; `close()` ends it."""
+        if self.warm is not None:
+            self.warm.prepare()
+
+    async def without_reproduction(self) -> None:
+        """Validate against the suite alone: the reproduction did not reproduce. A warm
+        worker started on a copy with it starts again on one without it."""
+        self.reproduction = None
+        if self.warm is not None:
+            from app.healing.warm import WarmValidation
+
+            await self.warm.close()
+            self.warm = WarmValidation(self, environment=self.environment)
+            self.warm.prepare()
+
     async def close(self) -> None:
         if self.warm is not None:
             await self.warm.close()

@@ -1,15 +1,16 @@
 """Warm validation of one case: one sandboxed worker, a forked child per candidate, and the
 cold run as the judge of every candidate the warm run passes.
 
-The worker starts at the case's first candidate, on a copy of the repository (the same one
-the cold runs get), with the variables, read-only binds and hang limits the cold runs have.
-Its first run repeats the baseline with per-test coverage: when its verdicts differ from the
-cold baseline's, warm validation does not apply to the case. Each candidate's run then
-serves the changed modules from the candidate's source, runs the failing tests first and
-stops at the first failure, then the passing tests that executed a changed function (all of
-them when the change is outside every function). A candidate that passes is validated cold
-before it is accepted; where warm cannot apply the case, or the candidate, is validated cold,
-and `summary` (and each verdict's `validation`) says why.
+The worker starts beside the case's baseline run (`prepare`), or else at its first candidate,
+on a copy of the repository (the same one the cold runs get), with the variables and
+read-only binds the cold runs have; the hang limits the baseline gives are written for it
+before its first run. Its first run repeats the baseline with per-test coverage: when its
+verdicts differ from the cold baseline's, warm validation does not apply to the case. Each
+candidate's run then serves the changed modules from the candidate's source, runs the failing
+tests first and stops at the first failure, then the passing tests that executed a changed
+function (all of them when the change is outside every function). A candidate that passes is
+validated cold before it is accepted; where warm cannot apply the case, or the candidate, is
+validated cold, and `summary` (and each verdict's `validation`) says why.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from app.healing.candidates import Candidate
 from app.healing.hang_guard import (
     HUNG_TYPE,
     RECORD_FILE,
+    GuardedRun,
     HangGuard,
     HungInC,
     guarded_run,
@@ -99,6 +101,7 @@ class _Slot:
     index: int
     args: tuple[str, ...]
     files: Path  # the directory (in the work copy) of its report, output and hang record
+    guard: GuardedRun  # its hang plugin, and the limits file it reads
 
     @property
     def junit(self) -> str:
@@ -131,6 +134,8 @@ class WarmValidation:
         self._opening = asyncio.Lock()
         self._free: asyncio.Queue[_Slot] = asyncio.Queue()
         self._worker: WarmWorker | None = None
+        self._launching: asyncio.Future[None] | None = None
+        self._slots: list[_Slot] = []
         self._opened = False
         self._stack = contextlib.ExitStack()
         self._workdir: Path | None = None
@@ -244,33 +249,57 @@ class WarmValidation:
             log.warning("the validation worker did not start", exc_info=True)
             raise _Fallback(f"the validation worker did not start ({error})") from error
 
-    async def _open(self, baseline: SuiteReport) -> None:
-        """Start the worker and check it against the cold baseline, or say why not."""
-        args = pytest_args(self.cold.test_command)
-        if args is None:
-            raise _Fallback("the test command does not run pytest")
+    def prepare(self) -> None:
+        """Start the worker now, beside the baseline run, instead of at the first candidate:
+        the interpreter's start and the imports of pytest and its plugins then cost the case
+        no time of their own. What goes wrong is told at the first candidate."""
+        if self._launching is None and self.reason is None and self._unsupported() is None:
+            self._launching = asyncio.ensure_future(self._launch())
+
+    def _unsupported(self) -> str | None:
+        if pytest_args(self.cold.test_command) is None:
+            return "the test command does not run pytest"
         if not isinstance(self.cold.runner, ProcessStarter):
-            raise _Fallback("the runner cannot keep a worker process")
+            return "the runner cannot keep a worker process"
+        return None
+
+    async def _open(self, baseline: SuiteReport) -> None:
+        """Check the started worker against the cold baseline, or say why not."""
+        unsupported = self._unsupported()
+        if unsupported is not None:
+            raise _Fallback(unsupported)
         if not baseline.readable:
             raise _Fallback("the baseline run has no report")
+        self.prepare()
+        assert self._launching is not None
+        await self._launching
+        limits = self.cold.hangs.limits(baseline)
+        for slot in self._slots:
+            slot.guard.write_limits(self.cold.hangs, limits)
+        await self._baseline_with_coverage(baseline)
+
+    async def _launch(self) -> None:
+        """Start the worker on its copy of the repository, or say why it cannot serve."""
         scratch = Path(
             self._stack.enter_context(tempfile.TemporaryDirectory(prefix="kintsugi-warm-"))
         )
         workdir = self.cold.workspace(scratch)
         self._workdir = workdir
         python = self.environment.python if self.environment else None
-        limits = self.cold.hangs.limits(baseline)
         readonly = [*(self.environment.readonly_paths() if self.environment else ())]
         for index in range(self.parallel):
             files = workdir / f".kintsugi-warm-{index}"
             files.mkdir()
-            # Each slot its own hang limits file, so each has its own record of a stuck test.
-            guarded = self._stack.enter_context(guarded_run(self.cold.hangs, files, limits))
+            # Each slot its own hang limits file, so each has its own record of a stuck test;
+            # the limits are written once the baseline has given them.
+            guarded = self._stack.enter_context(guarded_run(self.cold.hangs, files, {}))
             readonly += guarded.readonly
             slot_args = (*guarded.args, f"--basetemp=/tmp/kintsugi-warm-{index}")
             junit = f".kintsugi-warm-junit-{index}.xml"
             argv = suite_argv(self.cold.test_command, junit, plugin_args=slot_args, python=python)
-            self._free.put_nowait(_Slot(index, tuple(argv[3:]), files))  # after `-m pytest`
+            # The pytest arguments after `-m pytest`.
+            self._slots.append(_Slot(index, tuple(argv[3:]), files, guarded))
+            self._free.put_nowait(self._slots[-1])
         variables = self.environment.variables(workdir) if self.environment else None
 
         async def start(preload: list[str]) -> dict[str, Any]:
@@ -293,7 +322,6 @@ class WarmValidation:
             raise _Fallback("fork is unavailable on the repository's interpreter")
         if int(hello.get("threads") or 1) > 1:
             raise _Fallback("the worker runs threads, which a fork would not carry")
-        await self._baseline_with_coverage(baseline)
 
     async def _baseline_with_coverage(self, baseline: SuiteReport) -> None:
         assert self._workdir is not None
@@ -437,6 +465,10 @@ class WarmValidation:
 
     async def close(self) -> None:
         """End the worker and remove its copy of the repository."""
+        if self._launching is not None:
+            # A start still under way is let finish (ending it half-way could leave its
+            # process behind); whatever it raised was told at the first candidate, or is moot.
+            await asyncio.gather(self._launching, return_exceptions=True)
         if self._worker is not None:
             await self._worker.close()
             self._worker = None

@@ -19,6 +19,7 @@ from app.environments.recipe import PythonChoice, Recipe, Source
 from app.environments.repository_tests import RepositoryTests
 from app.healing.candidates import Candidate
 from app.healing.hang_guard import HangGuard
+from app.healing.reproduce import Reproduction
 from app.healing.runner import CommandResult, SandboxCommandRunner
 from app.healing.search import mutants
 from app.healing.suite import SuiteReport
@@ -324,6 +325,65 @@ async def test_a_candidate_that_loops_for_ever_costs_about_the_per_test_limit(
     limit = HangGuard().limits(baseline)["tests/test_geometry.py::test_area"]
     assert limit == 1.0  # the floor: the test took milliseconds in the baseline
     assert limit <= elapsed < limit + 4.0, elapsed
+
+
+async def test_a_worker_started_beside_the_baseline_takes_the_limits_the_baseline_gives(
+    runner: SandboxCommandRunner, tmp_path: Path
+) -> None:
+    tests = RepositoryTests.without_environment("python -m pytest -q")
+    validator = Validator(
+        runner, shapes_repo(tmp_path / "repo"), tests, hangs=HangGuard(default_seconds=30)
+    )
+    validator.prepare()  # as a case does: the worker starts while the baseline runs
+    try:
+        baseline = await validator.baseline()
+        loops = geometry("width * height").replace(
+            "def area(width, height):\n",
+            "def area(width, height):\n    while width:\n        pass\n",
+        )
+        started = time.monotonic()
+        verdict = await validator.validate(
+            candidate({GEOMETRY_FIXED: loops}), baseline.failed, baseline, 60
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        await validator.close()
+
+    # The first candidate: the worker is up, and its limits are the baseline's (1 s for
+    # test_area), written after it started, not the 30 s default it started with.
+    assert not verdict.accepted and verdict.validation == "warm"
+    assert "ran past its time limit" in verdict.reason
+    assert elapsed < 1.0 + 4.0, elapsed
+
+
+async def test_a_reproduction_dropped_after_the_baseline_leaves_no_trace_in_the_worker(
+    runner: SandboxCommandRunner, tmp_path: Path
+) -> None:
+    reproduction = Reproduction(
+        "tests/test_kintsugi_repro.py",
+        "def test_repro():\n    raise KeyError('width')\n",
+        "tests/test_kintsugi_repro.py::test_repro",
+        "area(2, 3)",
+    )
+    tests = RepositoryTests.without_environment("python -m pytest -q")
+    validator = Validator(runner, shapes_repo(tmp_path / "repo"), tests, reproduction=reproduction)
+    validator.prepare()
+    try:
+        with_it = await validator.baseline()
+        assert reproduction.node_id in with_it.failed
+        await validator.without_reproduction()  # as a case does when it did not reproduce
+        baseline = await validator.baseline()
+        verdict = await validator.validate(
+            candidate({GEOMETRY_FIXED: geometry()}), baseline.failed, baseline, 60
+        )
+    finally:
+        await validator.close()
+
+    # The worker that started with the reproduction in its copy was replaced: the warm
+    # baseline matches the cold one, so warm validation applies.
+    assert reproduction.node_id not in baseline.failed | baseline.passed
+    assert verdict.accepted and verdict.validation == "warm, confirmed cold"
+    assert validator.validation == "warm"
 
 
 async def test_the_warm_worker_runs_on_the_repository_environment(
