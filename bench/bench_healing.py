@@ -163,9 +163,11 @@ def print_table(rows: list[Row]) -> None:
         f"{'median s to fix':>16} {'unfixed: budget/exhausted':>26} {'c/s':>5}"
     )
     groups: dict[str, list[Row]] = {}
-    for row in rows:
-        groups.setdefault(f"{row.kind}/{row.source}", []).append(row)
-        groups.setdefault(row.kind, []).append(row)
+    for kind in dict.fromkeys(row.kind for row in rows):
+        # Each kind's inputs, then the kind; the whole corpus last.
+        for source in dict.fromkeys(row.source for row in rows if row.kind == kind):
+            groups[f"{kind}/{source}"] = [r for r in rows if (r.kind, r.source) == (kind, source)]
+        groups[kind] = [row for row in rows if row.kind == kind]
     groups["all"] = rows
     for name, members in groups.items():
         seconds = [row.seconds for row in members]

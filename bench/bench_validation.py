@@ -5,8 +5,9 @@ For each logic case of the bench corpus, the first N mutants at its bug line (th
 search proposes there) are validated twice in the sandbox: cold, as each candidate was before
 warm validation (a fresh `python -m pytest` for the failing tests, then the whole suite, two
 candidates at a time), and warm, through `Validator.validate` (one worker per case started
-with the first candidate, every warm pass confirmed by the cold runs, all included in its
-time). Prints candidates validated per second each way and whether every verdict is the same,
+beside the baseline run, as a heal starts it, so that its start is in neither column; its
+traced baseline and session starts, and the cold run confirming every warm pass, are in the
+warm column). Prints candidates validated per second each way and whether every verdict is the same,
 and, since a case validates mostly candidates that fail before the one that passes, the rate of
 the rejected candidates alone validated warm again on a new worker (its start included).
 """
@@ -99,6 +100,7 @@ async def run_case(case: Path, count: int, parallel: int, runner: SandboxCommand
         shutil.copytree(case, root, ignore=shutil.ignore_patterns("__pycache__"))
         candidates = case_candidates(root, count)
         validator = Validator(runner, root, TESTS, run_timeout=60)
+        validator.prepare()  # the warm worker starts beside the baseline run, as in a heal
         baseline = await validator.baseline()
         targets = baseline.failed
 
