@@ -71,11 +71,7 @@ class Validator:
         self.run_timeout = run_timeout
         self.reproduction = reproduction
         self.hangs = hangs
-        self.warm: WarmValidation | None = None
-        if warm:
-            from app.healing.warm import WarmValidation
-
-            self.warm = WarmValidation(self, environment=tests.environment)
+        self.warm: WarmValidation | None = self._warm_validation() if warm else None
 
     @property
     def validation(self) -> str:
@@ -93,11 +89,14 @@ class Validator:
         worker started on a copy with it starts again on one without it."""
         self.reproduction = None
         if self.warm is not None:
-            from app.healing.warm import WarmValidation
-
             await self.warm.close()
-            self.warm = WarmValidation(self, environment=self.environment)
+            self.warm = self._warm_validation()
             self.warm.prepare()
+
+    def _warm_validation(self) -> WarmValidation:
+        from app.healing.warm import WarmValidation
+
+        return WarmValidation(self, environment=self.environment)
 
     async def close(self) -> None:
         if self.warm is not None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from app.healing.search import syntax
 from app.healing.search.site import Edit, Site
 
 _OPERATOR = "hoist_statement"
@@ -65,22 +66,16 @@ def _holds(statement: cst.BaseStatement, small: cst.BaseSmallStatement) -> bool:
 
 def _accumulates(statement: cst.CSTNode, name: str) -> bool:
     """Whether `statement` (nested blocks included) adds to `name` in place."""
-    stack: list[cst.CSTNode] = [statement]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.AugAssign) and _is_name(node.target, name):
-            return True
-        if (
+    return any(
+        (isinstance(node, cst.AugAssign) and _is_name(node.target, name))
+        or (
             isinstance(node, cst.Call)
             and isinstance(node.func, cst.Attribute)
             and node.func.attr.value in _GROWING
             and _is_name(node.func.value, name)
-        ):
-            return True
-        if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
-            continue
-        stack.extend(node.children)
-    return False
+        )
+        for node in syntax.walk_scope(statement)
+    )
 
 
 def _is_name(node: cst.CSTNode, name: str) -> bool:
@@ -100,33 +95,32 @@ def _names(node: cst.CSTNode) -> set[str]:
 
 def _after(site: Site, loop: cst.BaseStatement, anchor: cst.SimpleStatementLine) -> Edit:
     """The anchor (the loop's last statement) dedented to just after the loop."""
-    start = _own_start(site, anchor)
     _, anchor_end = site.span(anchor)
     _, loop_end = site.span(loop)
     moved = site.render(loop, anchor.with_changes(leading_lines=()))
-    return Edit(
-        operator=_OPERATOR,
-        description=f"move `{_shown(site, anchor)}` after the loop",
-        weight=_WEIGHT,
-        target=anchor,
-        kind="patch",
-        patch=(start, loop_end, site.source[anchor_end:loop_end] + moved),
-    )
+    patch = (_own_start(site, anchor), loop_end, site.source[anchor_end:loop_end] + moved)
+    return _moved(site, anchor, "after", patch)
 
 
 def _before(site: Site, loop: cst.BaseStatement, anchor: cst.SimpleStatementLine) -> Edit:
     """The anchor moved to just before the loop (below the loop's own comments)."""
     loop_start = _own_start(site, loop)
-    start = _own_start(site, anchor)
     _, end = site.span(anchor)
     moved = site.render(loop, anchor.with_changes(leading_lines=()))
+    patch = (loop_start, end, moved + site.source[loop_start : _own_start(site, anchor)])
+    return _moved(site, anchor, "before", patch)
+
+
+def _moved(
+    site: Site, anchor: cst.SimpleStatementLine, where: str, patch: tuple[int, int, str]
+) -> Edit:
     return Edit(
         operator=_OPERATOR,
-        description=f"move `{_shown(site, anchor)}` before the loop",
+        description=f"move `{_shown(site, anchor)}` {where} the loop",
         weight=_WEIGHT,
         target=anchor,
         kind="patch",
-        patch=(loop_start, end, moved + site.source[loop_start:start]),
+        patch=patch,
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from app.healing.search import syntax
 from app.healing.search.site import Edit, Site
 
 _SORTS = frozenset({"sorted", "sort"})
@@ -14,25 +15,17 @@ _SORTS = frozenset({"sorted", "sort"})
 
 def edits(site: Site) -> Iterator[Edit]:
     for node in site.nodes:
-        if not isinstance(node, cst.Call) or _callee(node) not in _SORTS:
+        if not isinstance(node, cst.Call) or syntax.callee(node) not in _SORTS:
             continue
         if any(arg.star or _named(arg, "reverse") for arg in node.args):
             continue
         yield Edit(
             operator="keyword_argument",
-            description=f"add `reverse=True` to `{_callee(node)}(...)`",
+            description=f"add `reverse=True` to `{syntax.callee(node)}(...)`",
             weight=22,
             target=node,
             replacement=_with_keyword(node, "reverse", cst.Name("True")),
         )
-
-
-def _callee(call: cst.Call) -> str | None:
-    if isinstance(call.func, cst.Name):
-        return call.func.value
-    if isinstance(call.func, cst.Attribute):
-        return call.func.attr.value
-    return None
 
 
 def _named(arg: cst.Arg, keyword: str) -> bool:

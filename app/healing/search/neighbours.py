@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from app.healing.search import syntax
 from app.healing.search.site import Edit, Site
 
 _OPERATOR = "insert_statement"
@@ -129,15 +130,9 @@ def _removed_neighbours(site: Site) -> Iterator[Edit]:
 
 def _leaves(block: cst.CSTNode) -> bool:
     """Whether a `break`, `return` or `raise` (outside nested functions) can end the loop."""
-    stack: list[cst.CSTNode] = [block]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Break | cst.Return | cst.Raise):
-            return True
-        if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda):
-            continue
-        stack.extend(node.children)
-    return False
+    return any(
+        isinstance(node, cst.Break | cst.Return | cst.Raise) for node in syntax.walk_scope(block)
+    )
 
 
 def _bare(statement: cst.BaseStatement) -> cst.BaseStatement:

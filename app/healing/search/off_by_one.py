@@ -46,12 +46,12 @@ def _integer_place(site: Site, node: cst.BaseExpression) -> str | None:
         return "index"
     if isinstance(parent, cst.Arg):
         call = site.parent(parent)
-        if isinstance(call, cst.Call) and _callee(call) in _COUNTING_CALLS:
+        if isinstance(call, cst.Call) and syntax.callee(call) in _COUNTING_CALLS:
             return "index"
     if isinstance(parent, cst.BinaryOperation) and _literal_value(parent.right) is not None:
         # `len(xs) - 1` already carries an adjustment; shifting that literal covers it.
         return None
-    if isinstance(node, cst.Call) and _callee(node) == "len":
+    if isinstance(node, cst.Call) and syntax.callee(node) == "len":
         return "length"
     if isinstance(parent, cst.ComparisonTarget) and _orders(parent.operator):
         return "compared"
@@ -63,15 +63,6 @@ def _integer_place(site: Site, node: cst.BaseExpression) -> str | None:
 def _orders(operator: cst.BaseCompOp) -> bool:
     """Integer shifts only make sense around ordering and equality, not `is` or `in`."""
     return not isinstance(operator, cst.Is | cst.IsNot | cst.In | cst.NotIn)
-
-
-def _callee(call: cst.Call) -> str | None:
-    func = call.func
-    if isinstance(func, cst.Name):
-        return func.value
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return None
 
 
 def _integer_like(node: cst.BaseExpression) -> bool:

@@ -1,6 +1,9 @@
-"""Building replacement expressions that keep Python's precedence: parentheses only where needed."""
+"""Building replacement expressions that keep Python's precedence: parentheses only where
+needed; and the small readings of a tree the operator families share."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -142,3 +145,25 @@ def is_none(subject: cst.BaseExpression, negated: bool) -> cst.Comparison:
 
 def one() -> cst.Integer:
     return cst.Integer("1")
+
+
+def callee(call: cst.Call) -> str | None:
+    """The called name: `f` of `f(...)` and of `obj.f(...)`."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
+
+
+def walk_scope(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`node` and what it holds, but not the bodies of functions, classes and lambdas in it
+    (their statements run elsewhere)."""
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current is not node and isinstance(current, cst.FunctionDef | cst.ClassDef | cst.Lambda):
+            continue
+        stack.extend(current.children)

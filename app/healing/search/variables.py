@@ -142,13 +142,12 @@ def _literals(
         for param in (*params.posonly_params, *params.params, *params.kwonly_params)
     ]
     names += [name for name in values if name not in names]
-    numbers = [name for name in names if values.get(name) in _NUMBERS]
     assigned = _assigned_here(site)
+    numbers = [n for n in names if values.get(n) in _NUMBERS and n not in assigned]
     for node in site.nodes:
         if not isinstance(node, cst.Integer):
             continue
-        others = [name for name in numbers if name not in assigned][:_MAX_FOR_LITERAL]
-        for rank, name in enumerate(others):
+        for rank, name in enumerate(numbers[:_MAX_FOR_LITERAL]):
             yield Edit(
                 operator="variable",
                 description=f"replace `{node.value}` with `{name}`",
