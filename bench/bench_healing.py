@@ -31,6 +31,7 @@ from app.healing.engine import build_healer, heal_repository
 from app.healing.incidents import incident_from_sentry, incident_from_traceback
 from app.healing.incidents.model import Incident
 from app.healing.runner import CommandRunner, SandboxCommandRunner
+from app.workspace import copy_repository, write_text
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
@@ -54,9 +55,9 @@ async def trigger_survives(
 ) -> bool:
     with tempfile.TemporaryDirectory(prefix="kintsugi-bench-") as scratch:
         copy = Path(scratch) / "repo"
-        shutil.copytree(case, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        copy_repository(case, copy, ignore=shutil.ignore_patterns("__pycache__"))
         for path, text in changes.items():
-            (copy / path).write_text(text)
+            write_text(copy, path, text)
         result = await runner.run([sys.executable, trigger], workdir=copy, timeout_seconds=30)
         return result.exit_code == 0
 
@@ -87,7 +88,7 @@ async def run_case(
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="kintsugi-case-") as scratch:
             copy = Path(scratch) / case.name
-            shutil.copytree(case, copy, ignore=shutil.ignore_patterns("__pycache__"))
+            copy_repository(case, copy, ignore=shutil.ignore_patterns("__pycache__"))
             try:
                 # The corpus needs nothing installed: Kintsugi's interpreter runs its tests.
                 tests = RepositoryTests.without_environment(command)

@@ -33,6 +33,7 @@ from app.healing.runner import SandboxCommandRunner
 from app.healing.search import mutants
 from app.healing.suite import SuiteReport
 from app.healing.validate import Validator, Verdict
+from app.workspace import copy_repository
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "logic"
 # The corpus needs nothing beyond pytest: both ways run on Kintsugi's own interpreter.
@@ -97,7 +98,7 @@ async def cold_verdicts(
 async def run_case(case: Path, count: int, parallel: int, runner: SandboxCommandRunner) -> Row:
     with tempfile.TemporaryDirectory(prefix="kintsugi-bench-") as scratch:
         root = Path(scratch) / case.name
-        shutil.copytree(case, root, ignore=shutil.ignore_patterns("__pycache__"))
+        copy_repository(case, root, ignore=shutil.ignore_patterns("__pycache__"))
         candidates = case_candidates(root, count)
         validator = Validator(runner, root, TESTS, run_timeout=60)
         validator.prepare()  # the warm worker starts beside the baseline run, as in a heal
